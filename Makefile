@@ -1,0 +1,62 @@
+# Two commands: `make run` (set up, demo data, materialize everything, print the metrics)
+# and `make test` (the whole suite). Everything else here serves those two.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export SALES_LANDING_DIR ?= $(CURDIR)/data/landing
+
+DBT_FILES := $(shell find dbt/models dbt/macros dbt/tests dbt/dbt_project.yml dbt/profiles.yml -type f 2>/dev/null)
+MANIFEST := dbt/target/manifest.json
+
+.PHONY: run test dev demo install lint benchmark clean
+
+# The virtual environment, installed from the lock (re-done when the lock changes).
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(PY) --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(PY) --quiet --no-deps -e .
+	touch $@
+
+# The dbt manifest, built once and again only when a dbt file changes.
+$(MANIFEST): $(VENV)/.installed $(DBT_FILES)
+	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+install: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+# Demo data only when the landing folder is empty: your own files are never mixed with it.
+demo: install
+	@if [ -z "$$(find "$(SALES_LANDING_DIR)" -type f 2>/dev/null | head -1)" ]; then \
+		$(PY) -m dagster_project.demo --out "$(SALES_LANDING_DIR)" --contacts 3000 --seed 7 --format jsonl --dirty; \
+	else echo "Landing folder $(SALES_LANDING_DIR) has files: no demo data written."; fi
+
+run: demo
+	$(BIN)/dagster asset materialize --select '*' -m dagster_project.definitions
+	$(PY) -m dagster_project.summary
+
+dev: install
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+benchmark: install
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf data .dagster_home dbt/target dbt/logs

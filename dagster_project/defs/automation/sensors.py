@@ -1,0 +1,45 @@
+"""Start a run when files land: a sensor that fingerprints the landing folder.
+
+The sensor never opens the warehouse (a run may be writing it): it compares each file's path,
+size and modification time with the fingerprints in its cursor. The ingestion itself decides by
+content hash what is new, so a false positive only costs a run that loads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+
+from dagster_project.defs.ingestion.loader import landing_files
+from dagster_project.settings import Settings
+
+from .jobs import refresh_job
+
+
+def landing_fingerprints(settings: Settings) -> dict[str, str]:
+    fingerprints = {}
+    for path in landing_files(settings.landing_dir):
+        stat = path.stat()
+        fingerprints[path.relative_to(settings.landing_dir).as_posix()] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return fingerprints
+
+
+@dg.sensor(
+    name="landing_files_sensor",
+    job=refresh_job,
+    minimum_interval_seconds=20,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a refresh when new or changed files appear in SALES_LANDING_DIR.",
+)
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    current = landing_fingerprints(Settings.from_env())
+    seen = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(name for name, fingerprint in current.items() if seen.get(name) != fingerprint)
+    if not changed:
+        return dg.SkipReason(f"No new files among {len(current)} in the landing folder.")
+    run_key = hashlib.sha256(json.dumps([(n, current[n]) for n in changed]).encode()).hexdigest()[:16]
+    context.log.info(f"{len(changed)} new or changed file(s): {changed[:10]}")
+    context.update_cursor(json.dumps(current))
+    return dg.RunRequest(run_key=run_key, tags={"sales/trigger": "landing_files", "sales/new_files": str(len(changed))})

@@ -1,0 +1,73 @@
+"""The dbt models (staging, intermediate, marts) as Dagster assets, built with `dbt build`."""
+
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_project.lib.warehouse import table_metadata
+from dagster_project.settings import WAREHOUSE_POOL, Settings
+
+from .project import dbt_project
+from .translator import SalesDbtTranslator
+
+
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """The dbt vars that differ from dbt_project.yml's defaults."""
+    if settings.as_of is None:
+        return {}
+    return {"as_of": settings.as_of.isoformat(sep=" ")}
+
+
+def dbt_build_args(settings: Settings) -> list[str]:
+    args = ["build"]
+    variables = dbt_vars(settings)
+    if variables:
+        args += ["--vars", json.dumps(variables)]
+    return args
+
+
+def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse) -> Iterator:
+    """Add row counts and previews to the models' events once dbt has released the DuckDB file."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                schema, table = context.asset_key_for_output(event.output_name).path
+                try:
+                    event = event.with_metadata({**event.metadata, **table_metadata(con, schema, table)})
+                except duckdb.CatalogException:
+                    pass  # a model that is not a table (ephemeral) has nothing to count
+            yield event
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=SalesDbtTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings = Settings.from_env()
+    # dbt runs in dbt/, so hand it the warehouse path resolved against the repository root.
+    os.environ["SALES_WAREHOUSE"] = str(settings.warehouse)
+    args = dbt_build_args(settings)
+    context.log.info(f"dbt {' '.join(args)} on {settings.warehouse}")
+    # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
+    events = list(dbt.cli(args, context=context).stream())
+    yield from _with_table_metadata(context, events, settings.warehouse)
+
+
+defs = dg.Definitions(
+    assets=[sales_dbt_models],
+    # The dbt beside this Python, so the venv needs no activation.
+    resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)},
+)

@@ -1,0 +1,20 @@
+"""The dbt project object, built lazily: nothing parses dbt at import of this module."""
+
+from __future__ import annotations
+
+import functools
+
+from dagster_dbt import DbtProject
+
+from dagster_project.settings import DBT_PROJECT_DIR
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    # Under `dagster dev` the manifest is rebuilt at start; elsewhere it is built once when missing
+    # (`make` also builds it whenever a dbt file changes).
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project

@@ -1,0 +1,360 @@
+"""Load landing files into the raw layer (CONTRACT section 3), inside DuckDB.
+
+Each file is read as text, validated and typed in one SQL pass, and written in one transaction
+together with its ledger row, so a file is either wholly loaded (rows_read = accepted + rejected)
+or recorded as failed. A file is identified by the sha256 of its content: the same content is
+never loaded twice, a changed file is loaded again. Paths and values reach SQL only as bound
+parameters or quoted identifiers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .raw_schema import ensure_raw_schema
+
+log = logging.getLogger(__name__)
+
+FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+CANONICAL_COLUMNS = [
+    "event_id", "event_type", "occurred_at", "contact_id", "rep_id", "lead_source", "direction",
+    "purpose", "outcome", "offer_id", "amount", "referred_contact_id", "is_valid", "updated_at",
+]  # fmt: skip
+
+EVENT_TYPES = [
+    "lead_created", "lead_qualified", "call", "email", "meeting", "offer_sent", "offer_lost",
+    "purchase", "referral",
+]  # fmt: skip
+CALL_OUTCOMES = ["connected", "voicemail", "gatekeeper", "no_answer", "busy", "wrong_number"]
+MEETING_OUTCOMES = ["held", "no_show", "cancelled"]
+REQUIRED_BY_TYPE = {
+    "call": ["direction", "outcome"],
+    "email": ["direction"],
+    "meeting": ["outcome"],
+    "offer_sent": ["offer_id", "amount"],
+    "offer_lost": ["offer_id"],
+    "purchase": ["amount"],
+    "referral": ["is_valid"],
+}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    source_file: str
+    status: str  # loaded | failed | skipped (same content already in the ledger)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+
+
+def landing_files(landing_dir: Path) -> list[Path]:
+    """Every *.jsonl, *.csv and *.parquet below the folder, in a stable order."""
+    if not landing_dir.exists():
+        return []
+    files = (p for p in landing_dir.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+    return sorted(files, key=lambda p: p.relative_to(landing_dir).as_posix())
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sql_list(values: list[str]) -> str:
+    # Only for the constant vocabularies above, never for data.
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- reading a file into the temp table `file_rows`: one row per record, all text ------------
+# Columns: row_number, parse_error (null if the record parsed), raw_record, and the canonical
+# columns as trimmed text (null when absent or blank).
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    # Read lines verbatim (no quoting, an unlikely delimiter) so a broken line is one rejected row.
+    con.execute(
+        """
+        create or replace temp table file_lines as
+        select line
+        from read_csv(?, columns = {'line': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
+                      escape = '', auto_detect = false, max_line_size = 16777216,
+                      store_rejects = true, rejects_table = 'structural_rejects',
+                      rejects_scan = 'structural_scans')
+        """,
+        [str(path)],
+    )
+    # A temp table keeps insertion order, so rowid + 1 is the line number.
+    con.execute("create or replace temp table file_lines as select line, rowid + 1 as row_number from file_lines")
+    fields = ",\n".join(
+        f"case when is_object then nullif(trim(json_extract_string(line, '$.{c}')), '') end as {c}"
+        for c in CANONICAL_COLUMNS
+    )
+    con.execute(
+        f"""
+        create or replace temp table file_rows as
+        with checked as (
+            select row_number, line,
+                   coalesce(json_valid(line), false)
+                       and json_type(case when json_valid(line) then line end) = 'OBJECT' as is_object
+            from file_lines
+            where nullif(trim(line), '') is not null   -- blank lines are not records
+        )
+        select row_number,
+               case when not json_valid(line) then 'line is not valid JSON'
+                    when not is_object then 'line is not a JSON object' end as parse_error,
+               line as raw_record,
+               {fields}
+        from checked
+        """
+    )
+
+
+def _read_tabular(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        # Canonical CSV: comma, double quotes, a header row; every cell as text, empty = null.
+        con.execute(
+            """
+            create or replace temp table file_table as
+            select * from read_csv(?, header = true, delim = ',', quote = '"', escape = '"',
+                                   all_varchar = true, store_rejects = true,
+                                   rejects_table = 'structural_rejects', rejects_scan = 'structural_scans')
+            """,
+            [str(path)],
+        )
+    else:
+        con.execute(
+            "create or replace temp table file_table as select * from read_parquet(?)", [str(path)]
+        )
+    columns = [row[0] for row in con.execute("describe file_table").fetchall()]
+    present = {c.lower(): c for c in columns}
+    fields = ",\n".join(
+        f"nullif(trim(cast({_ident(present[c])} as varchar)), '') as {c}" if c in present else f"cast(null as varchar) as {c}"
+        for c in CANONICAL_COLUMNS
+    )
+    record = ", ".join(f"{_sql_list([c])}, {_ident(c)}" for c in columns)
+    con.execute(
+        f"""
+        create or replace temp table file_rows as
+        select rowid + 1 as row_number, cast(null as varchar) as parse_error,
+               cast(json_object({record}) as varchar) as raw_record,
+               {fields}
+        from file_table
+        """
+    )
+    if fmt == "csv":
+        _renumber_csv_rows(con)
+
+
+def _renumber_csv_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Give parsed CSV records their line number, skipping the lines DuckDB rejected as malformed.
+
+    Exact while no quoted value spans lines (the usual CRM export); the header is line 1.
+    """
+    con.execute(
+        """
+        create or replace temp table file_rows as
+        with rejected_lines as (select distinct line from structural_rejects),
+        free_lines as (
+            select l.range as line, row_number() over (order by l.range) as k
+            from range(2, 2 + (select count(*) from file_rows)
+                             + (select count(*) from rejected_lines)) l
+            where l.range not in (select line from rejected_lines)
+        )
+        select f.* replace (coalesce(free_lines.line, f.row_number + 1) as row_number)
+        from file_rows f left join free_lines on free_lines.k = f.row_number
+        """
+    )
+
+
+def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Lines the CSV reader itself could not split into the header's columns become rejected rows."""
+    con.execute(
+        """
+        insert into file_rows (row_number, parse_error, raw_record)
+        select line,
+               'malformed line (' || lower(replace(min(error_type), '_', ' ')) || '): '
+                   || min(error_message),
+               min(csv_line)
+        from structural_rejects
+        group by line  -- DuckDB reports one error per missing column; one line is one row
+        """
+    )
+
+
+# --- validation and typing: one SQL pass ----------------------------------------------------------
+
+
+def _validation_sql() -> str:
+    required = " ".join(
+        f"when event_type = '{t}' and {c} is null then '{t} requires {c}'\n"
+        for t, cols in REQUIRED_BY_TYPE.items()
+        for c in cols
+    )
+    return f"""
+    create or replace temp table validated as
+    with typed as (
+        select *,
+               timezone('UTC', try_cast(occurred_at as timestamptz)) as occurred_at_ts,
+               timezone('UTC', try_cast(updated_at as timestamptz)) as updated_at_ts,
+               try_cast(amount as double) as amount_num,
+               case lower(is_valid) when 'true' then true when 'false' then false end as is_valid_bool
+        from file_rows
+    ),
+    reasons as (
+        select *,
+            concat_ws('; ',
+                parse_error,
+                case when parse_error is null and event_id is null then 'missing event_id' end,
+                case when parse_error is null and contact_id is null then 'missing contact_id' end,
+                case when parse_error is null and occurred_at is null then 'missing occurred_at' end,
+                case when occurred_at is not null and occurred_at_ts is null
+                     then 'occurred_at is not an ISO-8601 timestamp: ' || occurred_at end,
+                case when updated_at is not null and updated_at_ts is null
+                     then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
+                case when parse_error is null and event_type is null then 'missing event_type'
+                     when event_type not in ({_sql_list(EVENT_TYPES)})
+                     then 'unknown event_type: ' || event_type end,
+                case when direction not in ('outbound', 'inbound')
+                     then 'direction must be outbound or inbound, not: ' || direction end,
+                case when purpose not in ('sales', 'support')
+                     then 'purpose must be sales or support, not: ' || purpose end,
+                case when event_type = 'call' and outcome not in ({_sql_list(CALL_OUTCOMES)})
+                     then 'not a call outcome: ' || outcome
+                     when event_type = 'meeting' and outcome not in ({_sql_list(MEETING_OUTCOMES)})
+                     then 'not a meeting outcome: ' || outcome end,
+                case when is_valid is not null and is_valid_bool is null
+                     then 'is_valid must be true or false, not: ' || is_valid end,
+                case when amount is not null and (amount_num is null or not isfinite(amount_num))
+                     then 'amount is not a number: ' || amount
+                     when amount_num < 0 then 'amount is negative: ' || amount end,
+                case {required} end
+            ) as reason
+        from typed
+    )
+    select * from reasons
+    """
+
+
+def _insert_results(con: duckdb.DuckDBPyConnection, source_file: str, load_id: int) -> tuple[int, int]:
+    accepted = con.execute(
+        """
+        insert into raw.sales_events
+        select event_id, event_type, occurred_at_ts, contact_id, rep_id, lead_source, direction,
+               purpose, outcome, offer_id, amount_num, referred_contact_id, is_valid_bool,
+               updated_at_ts, raw_record, ?, row_number, ?, now()::timestamp
+        from validated where reason = '' order by row_number
+        """,
+        [source_file, load_id],
+    ).fetchone()[0]
+    rejected = con.execute(
+        """
+        insert into raw.rejected_events
+        select ?, row_number, raw_record, reason, ?, now()::timestamp
+        from validated where reason <> '' order by row_number
+        """,
+        [source_file, load_id],
+    ).fetchone()[0]
+    return accepted, rejected
+
+
+def _record_file(con, load_id, source_file, digest, fmt, size, read, accepted, rejected, status, error, run_id):
+    con.execute(
+        "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        [load_id, source_file, digest, fmt, size, read, accepted, rejected, status, error, run_id],
+    )
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
+    # DuckDB's CSV reader creates these itself (store_rejects); the other readers leave them empty.
+    con.execute("drop table if exists structural_rejects")
+    con.execute("drop table if exists structural_scans")
+    if path.stat().st_size == 0:
+        # An empty file holds no rows; DuckDB's readers refuse it, but it is not an error.
+        cols = ", ".join(f"cast(null as varchar) as {c}" for c in CANONICAL_COLUMNS)
+        con.execute(
+            "create or replace temp table file_rows as select cast(null as bigint) as row_number, "
+            f"cast(null as varchar) as parse_error, cast(null as varchar) as raw_record, {cols} limit 0"
+        )
+    elif fmt == "jsonl":
+        _read_jsonl(con, path)
+    else:
+        _read_tabular(con, path, fmt)
+    if fmt == "parquet" or path.stat().st_size == 0:
+        con.execute("create temp table structural_rejects (line bigint, error_type varchar, "
+                    "error_message varchar, csv_line varchar)")  # fmt: skip
+    _add_structural_rejects(con)
+
+
+def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:
+        pass  # the error came before the transaction began
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, path: Path, source_file: str, digest: str, run_id: str | None
+) -> FileResult:
+    """Load one file in one transaction; on any error roll back and record it as failed."""
+    fmt = FORMATS[path.suffix.lower()]
+    size = path.stat().st_size
+    load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+    try:
+        # Reading fills temp tables only; it runs before the transaction so that rowid (the record's
+        # position) is the plain insertion order rather than a transaction-local id.
+        _read_file(con, path, fmt)
+        con.execute(_validation_sql())
+        con.execute("begin transaction")
+        read = con.execute("select count(*) from validated").fetchone()[0]
+        accepted, rejected = _insert_results(con, source_file, load_id)
+        _record_file(con, load_id, source_file, digest, fmt, size, read, accepted, rejected, "loaded", None, run_id)
+        con.execute("commit")
+        return FileResult(source_file, "loaded", read, accepted, rejected)
+    except duckdb.Error as exc:
+        _rollback_if_open(con)
+        error = f"{type(exc).__name__}: {exc}".strip()
+        _record_file(con, load_id, source_file, digest, fmt, size, 0, 0, 0, "failed", error, run_id)
+        return FileResult(source_file, "failed", error=error)
+
+
+def load_landing_dir(
+    landing_dir: Path,
+    warehouse: Path,
+    run_id: str | None = None,
+    on_file: Callable[[int, int, FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Load every new file below `landing_dir` into the warehouse; return one result per file seen."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    files = landing_files(landing_dir)
+    results: list[FileResult] = []
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        ensure_raw_schema(con)
+        known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
+        for index, path in enumerate(files, start=1):
+            source_file = path.relative_to(landing_dir).as_posix()
+            digest = file_hash(path)
+            if digest in known:
+                result = FileResult(source_file, "skipped")
+            else:
+                result = load_file(con, path, source_file, digest, run_id)
+                known.add(digest)
+            results.append(result)
+            if on_file:
+                on_file(index, len(files), result)
+    return results

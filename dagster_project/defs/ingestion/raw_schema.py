@@ -1,0 +1,57 @@
+"""DDL of the raw layer (docs/architecture.md): created if missing, never rewritten."""
+
+RAW_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.load_id_seq start 1;
+
+create table if not exists raw.loaded_files (
+    load_id        bigint primary key,
+    source_file    varchar not null,
+    file_hash      varchar not null,
+    file_format    varchar not null,
+    size_bytes     bigint not null,
+    rows_read      bigint not null,
+    rows_accepted  bigint not null,
+    rows_rejected  bigint not null,
+    status         varchar not null,
+    error          varchar,
+    run_id         varchar,
+    loaded_at      timestamp not null
+);
+
+create table if not exists raw.sales_events (
+    event_id             varchar not null,
+    event_type           varchar not null,
+    occurred_at          timestamp not null,
+    contact_id           varchar not null,
+    rep_id               varchar,
+    lead_source          varchar,
+    direction            varchar,
+    purpose              varchar,
+    outcome              varchar,
+    offer_id             varchar,
+    amount               double,
+    referred_contact_id  varchar,
+    is_valid             boolean,
+    updated_at           timestamp,
+    raw_record           varchar not null,
+    source_file          varchar not null,
+    row_number           bigint not null,
+    load_id              bigint not null,
+    loaded_at            timestamp not null
+);
+
+create table if not exists raw.rejected_events (
+    source_file  varchar not null,
+    row_number   bigint not null,
+    raw_record   varchar,
+    reason       varchar not null,
+    load_id      bigint not null,
+    loaded_at    timestamp not null
+);
+"""
+
+
+def ensure_raw_schema(con) -> None:
+    """Create the raw schema and its tables on a DuckDB connection if they do not exist."""
+    con.execute(RAW_DDL)

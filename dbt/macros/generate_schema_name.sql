@@ -1,0 +1,5 @@
+{# Use the folder's schema name as is (staging, intermediate, marts): the contract names
+   `marts.metric_values`, not `main_marts.metric_values`. #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}
