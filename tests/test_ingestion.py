@@ -56,9 +56,15 @@ REJECTIONS = {
     "bad purpose": ({**GOOD, "purpose": "fun"}, "purpose must be sales or support"),
     "call outcome": ({**GOOD, "outcome": "held"}, "not a call outcome: held"),
     "meeting outcome": ({**GOOD, "event_type": "meeting", "outcome": "voicemail"}, "not a meeting outcome"),
-    "bad is_valid": ({**GOOD, "event_type": "referral", "is_valid": "maybe"}, "is_valid must be true or false"),
+    "bad is_valid": (
+        {**GOOD, "event_type": "referral", "is_valid": "maybe"},
+        "is_valid must be true or false",
+    ),
     "call without outcome": ({**GOOD, "outcome": None}, "call requires outcome"),
-    "email without direction": ({**GOOD, "event_type": "email", "direction": None}, "email requires direction"),
+    "email without direction": (
+        {**GOOD, "event_type": "email", "direction": None},
+        "email requires direction",
+    ),
     "offer without amount": (
         {**GOOD, "event_type": "offer_sent", "offer_id": "o-1"},
         "offer_sent requires amount",
@@ -83,7 +89,9 @@ def test_each_rejection_rule_has_a_clear_reason(tmp_path, case):
 def test_good_row_is_typed_and_normalised_to_utc(tmp_path):
     row = {**GOOD, "occurred_at": "2025-03-01T12:00:00+02:00", "crm_note": "kept in raw_record"}
     assert load_one_row(tmp_path, row) == []
-    [(occurred_at, raw_record)] = fetch(tmp_path / "w.duckdb", "select occurred_at, raw_record from raw.sales_events")
+    [(occurred_at, raw_record)] = fetch(
+        tmp_path / "w.duckdb", "select occurred_at, raw_record from raw.sales_events"
+    )
     assert occurred_at == pd.Timestamp("2025-03-01 10:00:00")
     assert "crm_note" in raw_record
 
@@ -148,7 +156,7 @@ def test_messy_landing_folder_every_row_accounted_for(tmp_path):
         "select source_file, status, rows_read, rows_accepted, rows_rejected, error, run_id from raw.loaded_files",
     )
     assert len(ledger) == 5
-    for source_file, status, read, accepted, rejected, error, run_id in ledger:
+    for source_file, status, read, accepted, rejected, _error, run_id in ledger:
         assert read == accepted + rejected and run_id == "run-1"
         if status == "loaded":
             [(in_events, in_rejects)] = fetch(
@@ -164,22 +172,30 @@ def test_messy_landing_folder_every_row_accounted_for(tmp_path):
     reasons = [r[0] for r in fetch(warehouse, "select reason from raw.rejected_events order by reason")]
     assert any("malformed line" in r for r in reasons)
     # Positions point at the right record: line 12 of the JSONL is "not json at all".
-    assert fetch(warehouse, "select row_number from raw.rejected_events where raw_record = 'not json at all'") == [
-        (12,)
-    ]
+    assert fetch(
+        warehouse, "select row_number from raw.rejected_events where raw_record = 'not json at all'"
+    ) == [(12,)]
 
 
 def test_second_run_loads_nothing_and_changed_file_loads_again(tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     build_messy_landing(landing)
     load_landing_dir(landing, warehouse)
-    before = (count(warehouse, "sales_events"), count(warehouse, "rejected_events"), count(warehouse, "loaded_files"))
+    before = (
+        count(warehouse, "sales_events"),
+        count(warehouse, "rejected_events"),
+        count(warehouse, "loaded_files"),
+    )
 
     second = load_landing_dir(landing, warehouse)
     assert {r.status for r in second} == {"skipped"}
     shutil.copy(landing / "deep" / "er" / "events.parquet", landing / "copy of events.parquet")
     assert {r.status for r in load_landing_dir(landing, warehouse)} == {"skipped"}  # same content
-    after = (count(warehouse, "sales_events"), count(warehouse, "rejected_events"), count(warehouse, "loaded_files"))
+    after = (
+        count(warehouse, "sales_events"),
+        count(warehouse, "rejected_events"),
+        count(warehouse, "loaded_files"),
+    )
     assert after == before
 
     write_jsonl(landing / "empty.jsonl", [{**GOOD, "event_id": "new-1"}])  # content changed
@@ -198,6 +214,9 @@ def test_csv_missing_optional_columns_and_unknown_extra_columns(tmp_path):
     )
     [result] = load_landing_dir(tmp_path / "landing", tmp_path / "w.duckdb")
     assert (result.rows_read, result.rows_accepted) == (2, 2)
-    rows = fetch(tmp_path / "w.duckdb", "select event_id, lead_source, row_number, raw_record from raw.sales_events order by 1")
+    rows = fetch(
+        tmp_path / "w.duckdb",
+        "select event_id, lead_source, row_number, raw_record from raw.sales_events order by 1",
+    )
     assert [r[:3] for r in rows] == [("l-1", None, 2), ("l-2", "web, site", 3)]
     assert '"weird col":"x"' in rows[0][3]

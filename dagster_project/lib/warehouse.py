@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import dagster as dg
+import duckdb
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:

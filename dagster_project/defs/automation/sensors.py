@@ -42,4 +42,6 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     run_key = hashlib.sha256(json.dumps([(n, current[n]) for n in changed]).encode()).hexdigest()[:16]
     context.log.info(f"{len(changed)} new or changed file(s): {changed[:10]}")
     context.update_cursor(json.dumps(current))
-    return dg.RunRequest(run_key=run_key, tags={"sales/trigger": "landing_files", "sales/new_files": str(len(changed))})
+    return dg.RunRequest(
+        run_key=run_key, tags={"sales/trigger": "landing_files", "sales/new_files": str(len(changed))}
+    )

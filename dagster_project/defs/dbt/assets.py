@@ -1,14 +1,13 @@
 """The dbt models (staging, intermediate, marts) as Dagster assets, built with `dbt build`."""
 
-
 import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.lib.warehouse import table_metadata
@@ -16,7 +15,6 @@ from dagster_project.settings import WAREHOUSE_POOL, Settings
 
 from .project import dbt_project
 from .translator import SalesDbtTranslator
-
 
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 

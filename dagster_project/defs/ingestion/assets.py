@@ -1,8 +1,7 @@
 """The raw layer as Dagster assets: one multi-asset loads new landing files into three tables."""
 
-
-import duckdb
 import dagster as dg
+import duckdb
 
 from dagster_project.lib.warehouse import table_metadata
 from dagster_project.settings import WAREHOUSE_POOL, Settings

@@ -99,7 +99,9 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         [str(path)],
     )
     # A temp table keeps insertion order, so rowid + 1 is the line number.
-    con.execute("create or replace temp table file_lines as select line, rowid + 1 as row_number from file_lines")
+    con.execute(
+        "create or replace temp table file_lines as select line, rowid + 1 as row_number from file_lines"
+    )
     fields = ",\n".join(
         f"case when is_object then nullif(trim(json_extract_string(line, '$.{c}')), '') end as {c}"
         for c in CANONICAL_COLUMNS
@@ -137,13 +139,13 @@ def _read_tabular(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
             [str(path)],
         )
     else:
-        con.execute(
-            "create or replace temp table file_table as select * from read_parquet(?)", [str(path)]
-        )
+        con.execute("create or replace temp table file_table as select * from read_parquet(?)", [str(path)])
     columns = [row[0] for row in con.execute("describe file_table").fetchall()]
     present = {c.lower(): c for c in columns}
     fields = ",\n".join(
-        f"nullif(trim(cast({_ident(present[c])} as varchar)), '') as {c}" if c in present else f"cast(null as varchar) as {c}"
+        f"nullif(trim(cast({_ident(present[c])} as varchar)), '') as {c}"
+        if c in present
+        else f"cast(null as varchar) as {c}"
         for c in CANONICAL_COLUMNS
     )
     record = ", ".join(f"{_sql_list([c])}, {_ident(c)}" for c in columns)
@@ -272,7 +274,9 @@ def _insert_results(con: duckdb.DuckDBPyConnection, source_file: str, load_id: i
     return accepted, rejected
 
 
-def _record_file(con, load_id, source_file, digest, fmt, size, read, accepted, rejected, status, error, run_id):
+def _record_file(
+    con, load_id, source_file, digest, fmt, size, read, accepted, rejected, status, error, run_id
+):
     con.execute(
         "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
         [load_id, source_file, digest, fmt, size, read, accepted, rejected, status, error, run_id],
@@ -322,7 +326,9 @@ def load_file(
         con.execute("begin transaction")
         read = con.execute("select count(*) from validated").fetchone()[0]
         accepted, rejected = _insert_results(con, source_file, load_id)
-        _record_file(con, load_id, source_file, digest, fmt, size, read, accepted, rejected, "loaded", None, run_id)
+        _record_file(
+            con, load_id, source_file, digest, fmt, size, read, accepted, rejected, "loaded", None, run_id
+        )
         con.execute("commit")
         return FileResult(source_file, "loaded", read, accepted, rejected)
     except duckdb.Error as exc:
