@@ -102,10 +102,9 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute(
         "create or replace temp table file_lines as select line, rowid + 1 as row_number from file_lines"
     )
-    fields = ",\n".join(
-        f"case when is_object then nullif(trim(json_extract_string(line, '$.{c}')), '') end as {c}"
-        for c in CANONICAL_COLUMNS
-    )
+    # One JSON parse per line: extract all canonical keys at once, then name them.
+    paths = ", ".join(f"'$.{c}'" for c in CANONICAL_COLUMNS)
+    fields = ",\n".join(f"nullif(trim(fields[{i}]), '') as {c}" for i, c in enumerate(CANONICAL_COLUMNS, 1))
     con.execute(
         f"""
         create or replace temp table file_rows as
@@ -115,13 +114,17 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                        and json_type(case when json_valid(line) then line end) = 'OBJECT' as is_object
             from file_lines
             where nullif(trim(line), '') is not null   -- blank lines are not records
+        ),
+        extracted as (
+            select *, case when is_object then json_extract_string(line, [{paths}]) end as fields
+            from checked
         )
         select row_number,
                case when not json_valid(line) then 'line is not valid JSON'
                     when not is_object then 'line is not a JSON object' end as parse_error,
                line as raw_record,
                {fields}
-        from checked
+        from extracted
         """
     )
 
@@ -343,6 +346,7 @@ def load_landing_dir(
     warehouse: Path,
     run_id: str | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
+    memory_limit: str = "2GB",
 ) -> list[FileResult]:
     """Load every new file below `landing_dir` into the warehouse; return one result per file seen."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -350,6 +354,9 @@ def load_landing_dir(
     results: list[FileResult] = []
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
+        con.execute("set enable_progress_bar = false")
+        # Bounded memory whatever the file size: DuckDB spills to disk beyond this.
+        con.execute("set memory_limit = ?", [memory_limit])
         ensure_raw_schema(con)
         known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
         for index, path in enumerate(files, start=1):
