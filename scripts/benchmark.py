@@ -1,0 +1,72 @@
+"""Measure the pipeline on generated data: write, load (raw layer) and dbt build, with peak memory.
+
+    .venv/bin/python scripts/benchmark.py --events 10000000 --format parquet
+
+Prints figures; it asserts nothing (speed is measured here, not in timed tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.demo import generate
+from dagster_project.defs.ingestion.loader import load_landing_dir
+from dagster_project.settings import DBT_PROJECT_DIR
+
+EVENTS_PER_CONTACT = 12  # about what the demo generator writes per contact
+
+
+def peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="about how many events to generate")
+    parser.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="parquet")
+    parser.add_argument("--dirty", action="store_true")
+    parser.add_argument("--skip-dbt", action="store_true", help="measure generation and loading only")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="sales-bench-") as tmp:
+        landing, warehouse = Path(tmp) / "landing", Path(tmp) / "warehouse.duckdb"
+
+        started = time.perf_counter()
+        summary = generate(landing, max(1, args.events // EVENTS_PER_CONTACT), seed=1, fmt=args.format, dirty=args.dirty)
+        write_s = time.perf_counter() - started
+        size_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
+        print(f"generate: {summary['rows']:,} rows in {len(summary['files'])} {args.format} file(s), "
+              f"{size_mb:,.0f} MB, {write_s:.1f} s ({summary['rows'] / write_s:,.0f} rows/s)")  # fmt: skip
+
+        started = time.perf_counter()
+        results = load_landing_dir(landing, warehouse)
+        load_s = time.perf_counter() - started
+        read = sum(r.rows_read for r in results)
+        rejected = sum(r.rows_rejected for r in results)
+        print(f"load:     {read:,} rows read ({rejected:,} rejected) in {load_s:.1f} s "
+              f"({read / load_s:,.0f} rows/s); peak memory of this process {peak_mb(resource.RUSAGE_SELF):,.0f} MB")  # fmt: skip
+
+        if not args.skip_dbt:
+            started = time.perf_counter()
+            env = {**os.environ, "SALES_WAREHOUSE": str(warehouse)}
+            dbt = str(Path(sys.executable).parent / "dbt")
+            subprocess.run([dbt, "build", "--quiet", "--profiles-dir", "."], cwd=DBT_PROJECT_DIR, env=env, check=True)
+            dbt_s = time.perf_counter() - started
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                staged = con.execute("select count(*) from staging.stg_sales_events").fetchone()[0]
+            print(f"dbt build: {staged:,} staged events, in {dbt_s:.1f} s; "
+                  f"peak memory of dbt {peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB")  # fmt: skip
+        print(f"warehouse: {warehouse.stat().st_size / 1e6:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
