@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.demo import generate
 from dagster_project.defs.ingestion.loader import load_landing_dir
+from dagster_project.demo import generate
 from dagster_project.settings import DBT_PROJECT_DIR
 
 EVENTS_PER_CONTACT = 12  # about what the demo generator writes per contact

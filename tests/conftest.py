@@ -11,7 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-PIPELINE_ENV = ("SALES_LANDING_DIR", "SALES_WAREHOUSE", "SALES_SERVING_DIR", "SALES_AS_OF")
+
+def pytest_configure(config) -> None:
+    """Rebuild the dbt manifest before anything loads the definitions, when a dbt file is newer."""
+    from dagster_project.defs.dbt.project import dbt_project
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    project = dbt_project()
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts]
+    if max(p.stat().st_mtime for p in sources) > project.manifest_path.stat().st_mtime:
+        project.preparer.prepare(project)
 
 
 @contextmanager

@@ -1,0 +1,3 @@
+from .checks import defs
+
+__all__ = ["defs"]
