@@ -56,14 +56,29 @@ def test_late_file_and_corrected_event(tmp_path, run_pipeline):
 
 def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
     landing = tmp_path / "landing"
-    write_jsonl(
-        landing / "f.jsonl",
-        [{**CALL, "event_id": "a", "occurred_at": "2025-01-05T10:00:00Z", "outcome": "connected"}, "oops"],
-    )
+    good = [{**CALL, "event_id": f"e{i}", "occurred_at": f"2025-01-{i + 1:02d}T10:00:00Z", "outcome": "busy"}
+            for i in range(20)]  # fmt: skip
+    write_jsonl(landing / "f.jsonl", [*good, "oops"])  # 1 of 21 rejected: under the 5% limit
     result = run_pipeline(landing, tmp_path / "w.duckdb")
-    by_key = {m.asset_key.to_user_string(): m.metadata for m in result.get_asset_materialization_events()
-              for m in [m.materialization]}  # fmt: skip
+    by_key = {e.materialization.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}  # fmt: skip
     raw = by_key["raw/loaded_files"]
-    assert (raw["rows_read"].value, raw["rows_accepted"].value, raw["rows_rejected"].value) == (2, 1, 1)
-    assert by_key["staging/stg_sales_events"]["dagster/row_count"].value == 1
-    assert "preview" in by_key["staging/stg_sales_events"]
+    assert (raw["rows_read"].value, raw["rows_accepted"].value, raw["rows_rejected"].value) == (21, 20, 1)
+    assert by_key["staging/stg_sales_events"]["dagster/row_count"].value == 20
+    assert "preview" in by_key["marts/prospect_calls"]
+    assert by_key["marts/metric_values"]["dagster/row_count"].value > 0
+
+
+def test_a_load_over_the_reject_limit_holds_the_marts_and_the_run_succeeds(tmp_path, run_pipeline):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    write_jsonl(landing / "f.jsonl", [{**CALL, "event_id": "a", "occurred_at": "2025-01-05T10:00:00Z",
+                                       "outcome": "busy"}, "oops"])  # fmt: skip
+    result = run_pipeline(landing, warehouse)
+    assert result.success
+    materialized = {
+        e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+    }
+    assert "raw/sales_events" in materialized
+    assert not any(key.startswith(("staging/", "marts/", "serving/")) for key in materialized)
+    [share] = [e for e in result.get_asset_check_evaluations() if e.check_name == "gx_raw_reject_share"]
+    assert not share.passed and share.severity == dg.AssetCheckSeverity.ERROR

@@ -1,0 +1,61 @@
+-- Metric 2: outbound sales calls to prospects (any outcome), by month of the call, attributed to
+-- the event's rep.
+
+with
+
+months as (
+
+    select period_start from {{ ref('int_months') }}
+
+),
+
+facts as (
+
+    select
+        event_month as period_start,
+        rep_id
+    from {{ ref('int_activities') }}
+    where is_prospect_call
+
+),
+
+sliced as (
+
+    {{ slice_by('facts', ['rep_id']) }}
+
+),
+
+aggregated as (
+
+    select
+        period_start,
+        dimension,
+        dimension_value,
+        count(*) as prospect_calls
+    from sliced
+    group by period_start, dimension, dimension_value
+
+),
+
+grid as (
+
+    {{ metric_grid('months', 'sliced') }}
+
+),
+
+final as (
+
+    select
+        grid.period_start,
+        grid.dimension,
+        grid.dimension_value,
+        cast(coalesce(aggregated.prospect_calls, 0) as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator,
+        cast(coalesce(aggregated.prospect_calls, 0) as {{ type_double() }}) as value
+    from grid
+    left join aggregated
+        on {{ same_slice('grid', 'aggregated') }}
+
+)
+
+select * from final

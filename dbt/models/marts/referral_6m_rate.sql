@@ -1,0 +1,65 @@
+-- Metric 10: share of customers whose referral window (first purchase + referral_window_months
+-- calendar months) has ended by as_of that made a valid referral within it, by month of the first
+-- purchase, attributed to the first purchase's rep.
+
+with
+
+months as (
+
+    select period_start from {{ ref('int_months') }}
+
+),
+
+facts as (
+
+    select
+        first_purchase_month as period_start,
+        rep_id,
+        has_valid_referral
+    from {{ ref('int_customers') }}
+    where is_referral_window_reached
+
+),
+
+sliced as (
+
+    {{ slice_by('facts', ['rep_id']) }}
+
+),
+
+aggregated as (
+
+    select
+        period_start,
+        dimension,
+        dimension_value,
+        sum({{ flag('has_valid_referral') }}) as referring_customers,
+        count(*) as mature_customers
+    from sliced
+    group by period_start, dimension, dimension_value
+
+),
+
+grid as (
+
+    {{ metric_grid('months', 'sliced') }}
+
+),
+
+final as (
+
+    select
+        grid.period_start,
+        grid.dimension,
+        grid.dimension_value,
+        cast(coalesce(aggregated.referring_customers, 0) as {{ type_double() }}) as numerator,
+        cast(coalesce(aggregated.mature_customers, 0) as {{ type_double() }}) as denominator,
+        {{ ratio('coalesce(aggregated.referring_customers, 0)', 'coalesce(aggregated.mature_customers, 0)') }}
+            as value
+    from grid
+    left join aggregated
+        on {{ same_slice('grid', 'aggregated') }}
+
+)
+
+select * from final
