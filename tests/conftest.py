@@ -14,13 +14,13 @@ import pytest
 
 def pytest_configure(config) -> None:
     """Rebuild the dbt manifest before anything loads the definitions, when a dbt file is newer."""
-    from dagster_project.defs.dbt.project import dbt_project
+    from dagster_project.defs.dbt.project import dbt_project, prepare
     from dagster_project.settings import DBT_PROJECT_DIR
 
     project = dbt_project()
     sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts]
     if max(p.stat().st_mtime for p in sources) > project.manifest_path.stat().st_mtime:
-        project.preparer.prepare(project)
+        prepare(project)
 
 
 @contextmanager

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
@@ -16,5 +19,13 @@ def dbt_project() -> DbtProject:
     # (`make` also builds it whenever a dbt file changes).
     project.prepare_if_dev()
     if not project.manifest_path.exists():
-        project.preparer.prepare(project)
+        prepare(project)
     return project
+
+
+def prepare(project: DbtProject) -> None:
+    """Parse the dbt project into its manifest, with the dbt beside this Python (no venv activation)."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    project.preparer.prepare(project)

@@ -1,0 +1,3 @@
+from .assets import defs
+
+__all__ = ["defs"]

@@ -1,0 +1,90 @@
+"""Serving as Dagster assets: thin wrappers over publish.py and report.py (see docs/bi.md)."""
+
+import dagster as dg
+import duckdb
+
+from dagster_project.settings import WAREHOUSE_POOL, Settings
+
+from .metrics_catalog import METRIC_KEYS
+from .publish import publish_marts
+from .report import headlines_markdown, write_report
+
+# The ten metric marts and the long table: their blocking checks must pass before anything is
+# published. The tables published are whatever the warehouse's `marts` schema holds.
+MART_KEYS = [dg.AssetKey(["marts", key]) for key in (*METRIC_KEYS, "metric_values")]
+
+
+def _timestamp(value) -> dg.MetadataValue:
+    return dg.MetadataValue.text(f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else "unknown")
+
+
+@dg.asset(
+    key=["serving", "published_marts"],
+    deps=MART_KEYS,
+    pool=WAREHOUSE_POOL,  # it reads the warehouse file
+    group_name="serving",
+    kinds={"duckdb", "parquet"},
+    description=(
+        "Every table of the warehouse's `marts` schema as a new Parquet snapshot under SALES_SERVING_DIR, "
+        "switched to atomically; sales.duckdb there holds the views BI tools open read-only."
+    ),
+)
+def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    result = publish_marts(
+        settings.warehouse, settings.serving_dir, as_of=settings.as_of, run_id=context.run_id
+    )
+    context.log.info(
+        f"Published {len(result.row_counts)} tables to {result.snapshot.path}"
+        + (" (sales.duckdb rebuilt: the tables changed)" if result.serving_db_rebuilt else "")
+    )
+    if result.late_switch:
+        context.log.warning("The snapshot appeared after its publish instant: raise the switch margin.")
+    counts = "\n".join(
+        ["| table | rows |", "|---|---|"]
+        + [f"| marts.{t} | {n:,} |" for t, n in sorted(result.row_counts.items())]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot": dg.MetadataValue.path(str(result.snapshot.path)),
+            "published_at": _timestamp(result.snapshot.published_at),
+            "serving_db": dg.MetadataValue.path(str(result.serving_db)),
+            "serving_db_rebuilt": dg.MetadataValue.bool(result.serving_db_rebuilt),
+            "row_counts": dg.MetadataValue.md(counts),
+            "tables": dg.MetadataValue.int(len(result.row_counts)),
+            "dagster/row_count": dg.MetadataValue.int(sum(result.row_counts.values())),
+            "duckdb_version": dg.MetadataValue.text(duckdb.__version__),
+            "as_of": _timestamp(result.freshness.as_of),
+            "latest_occurred_at": _timestamp(result.freshness.latest_occurred_at),
+            "latest_loaded_at": _timestamp(result.freshness.latest_loaded_at),
+            "pruned_snapshots": dg.MetadataValue.int(len(result.pruned)),
+        }
+    )
+
+
+@dg.asset(
+    key=["serving", "metrics_report"],
+    deps=[published_marts],
+    group_name="serving",
+    kinds={"html"},
+    description=(
+        "Self-contained HTML page (opens offline) of the ten metrics by month, by rep and by lead source, "
+        "built from the published snapshot: $SALES_SERVING_DIR/report/index.html."
+    ),
+)
+def metrics_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    report = write_report(settings.serving_dir)
+    context.log.info(f"Report written to {report.path} from snapshot {report.snapshot.name}")
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.url(report.path.as_uri()),
+            "report_path": dg.MetadataValue.path(str(report.path)),
+            "snapshot": dg.MetadataValue.text(report.snapshot.name),
+            "as_of": _timestamp(report.context.as_of),
+            "latest_values": dg.MetadataValue.md(headlines_markdown(report.headlines)),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[published_marts, metrics_report])
