@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SALES_LANDING_DIR ?= $(CURDIR)/data/landing
+# The venv's tools (dbt, dagster) first, without activating it.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 DBT_FILES := $(shell find dbt/models dbt/macros dbt/tests dbt/dbt_project.yml dbt/profiles.yml -type f 2>/dev/null)
 MANIFEST := dbt/target/manifest.json
