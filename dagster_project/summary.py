@@ -23,7 +23,7 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 def format_value(metric: str, value: float | None) -> str:
     if value is None:
-        return "n/a (no mature cohort)"
+        return "n/a"
     if metric in RATES:
         return f"{value:.1%}"
     return f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
@@ -65,9 +65,20 @@ def metric_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             [latest],
         ).fetchall()
     )
+    # A cohort metric has no value until its window has passed: show the latest month that has one.
+    latest_known = dict(
+        con.execute(
+            "select metric, arg_max(value, period_start) || '|' || strftime(max(period_start), '%b %Y')"
+            " from marts.metric_values where dimension = 'all' and value is not null group by metric"
+        ).fetchall()
+    )
     lines = [f"The ten metrics for {latest:%B %Y} (latest complete month, all reps):"]
     for number, metric in enumerate(METRIC_ORDER, start=1):
-        lines.append(f"  {number:>2}. {metric:<26} {format_value(metric, values.get(metric))}")
+        text = format_value(metric, values.get(metric))
+        if values.get(metric) is None and metric in latest_known:
+            value, month = latest_known[metric].split("|")
+            text += f"  (window not over yet; latest: {format_value(metric, float(value))} in {month})"
+        lines.append(f"  {number:>2}. {metric:<26} {text}")
     return lines
 
 

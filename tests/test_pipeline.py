@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from tests.conftest import write_jsonl
+from dagster_project import summary
+from tests.conftest import pipeline_env, write_jsonl
 
 CALL = {"event_type": "call", "contact_id": "c-1", "rep_id": "r-1", "direction": "outbound"}
 
@@ -54,7 +55,7 @@ def test_late_file_and_corrected_event(tmp_path, run_pipeline):
     assert staged == [("a", "connected"), ("b", "voicemail"), ("c", "busy")]
 
 
-def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
+def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline, capsys):
     landing = tmp_path / "landing"
     good = [{**CALL, "event_id": f"e{i}", "occurred_at": f"2025-01-{i + 1:02d}T10:00:00Z", "outcome": "busy"}
             for i in range(20)]  # fmt: skip
@@ -68,3 +69,8 @@ def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
     assert "preview" in by_key["marts/prospect_calls"]
     assert by_key["marts/metric_values"]["dagster/row_count"].value > 0
 
+    with pipeline_env(SALES_WAREHOUSE=str(tmp_path / "w.duckdb")):
+        summary.main()
+    printed = capsys.readouterr().out
+    assert "Rows read: 21  accepted: 20  rejected: 1" in printed
+    assert "1. conversations" in printed and "10. referral_6m_rate" in printed
