@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, METRICS
 from dagster_project.settings import Settings
 
-METRIC_ORDER = [
-    "conversations", "prospect_calls", "prospecting_emails", "conversations_to_close", "days_to_customer",
-    "prospect_conversion_rate", "offer_loss_rate", "never_engaged_rate", "repeat_purchase_90d_rate",
-    "referral_6m_rate",
-]  # fmt: skip
-RATES = {"prospect_conversion_rate", "offer_loss_rate", "never_engaged_rate", "repeat_purchase_90d_rate",
-         "referral_6m_rate"}  # fmt: skip
+RATES = {m.key for m in METRICS if m.kind == "rate"}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -73,7 +68,7 @@ def metric_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
     )
     lines = [f"The ten metrics for {latest:%B %Y} (latest complete month, all reps):"]
-    for number, metric in enumerate(METRIC_ORDER, start=1):
+    for number, metric in enumerate(METRIC_KEYS, start=1):
         text = format_value(metric, values.get(metric))
         if values.get(metric) is None and metric in latest_known:
             value, month = latest_known[metric].split("|")

@@ -22,7 +22,7 @@ from dagster_project.defs.ingestion.loader import load_landing_dir
 from dagster_project.demo import generate
 from dagster_project.settings import DBT_PROJECT_DIR
 
-EVENTS_PER_CONTACT = 12  # about what the demo generator writes per contact
+EVENTS_PER_CONTACT = 9.4  # about what the demo generator writes per contact
 
 
 def peak_mb(who: int) -> float:
@@ -41,7 +41,7 @@ def main() -> None:
         landing, warehouse = Path(tmp) / "landing", Path(tmp) / "warehouse.duckdb"
 
         started = time.perf_counter()
-        summary = generate(landing, max(1, args.events // EVENTS_PER_CONTACT), seed=1, fmt=args.format, dirty=args.dirty)
+        summary = generate(landing, max(1, round(args.events / EVENTS_PER_CONTACT)), seed=1, fmt=args.format, dirty=args.dirty)
         write_s = time.perf_counter() - started
         size_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
         print(f"generate: {summary['rows']:,} rows in {len(summary['files'])} {args.format} file(s), "

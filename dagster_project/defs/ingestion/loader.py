@@ -71,8 +71,8 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sql_list(values: list[str]) -> str:
-    # Only for the constant vocabularies above, never for data.
+def sql_list(values: list[str]) -> str:
+    """A SQL list literal of constant vocabulary values (never data)."""
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
@@ -151,7 +151,7 @@ def _read_tabular(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
         else f"cast(null as varchar) as {c}"
         for c in CANONICAL_COLUMNS
     )
-    record = ", ".join(f"{_sql_list([c])}, {_ident(c)}" for c in columns)
+    record = ", ".join(f"{sql_list([c])}, {_ident(c)}" for c in columns)
     con.execute(
         f"""
         create or replace temp table file_rows as
@@ -232,15 +232,15 @@ def _validation_sql() -> str:
                 case when updated_at is not null and updated_at_ts is null
                      then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
                 case when parse_error is null and event_type is null then 'missing event_type'
-                     when event_type not in ({_sql_list(EVENT_TYPES)})
+                     when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
                 case when direction not in ('outbound', 'inbound')
                      then 'direction must be outbound or inbound, not: ' || direction end,
                 case when purpose not in ('sales', 'support')
                      then 'purpose must be sales or support, not: ' || purpose end,
-                case when event_type = 'call' and outcome not in ({_sql_list(CALL_OUTCOMES)})
+                case when event_type = 'call' and outcome not in ({sql_list(CALL_OUTCOMES)})
                      then 'not a call outcome: ' || outcome
-                     when event_type = 'meeting' and outcome not in ({_sql_list(MEETING_OUTCOMES)})
+                     when event_type = 'meeting' and outcome not in ({sql_list(MEETING_OUTCOMES)})
                      then 'not a meeting outcome: ' || outcome end,
                 case when is_valid is not null and is_valid_bool is null
                      then 'is_valid must be true or false, not: ' || is_valid end,

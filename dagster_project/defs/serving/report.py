@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, Metric, metric
+
 from . import publish
-from .metrics_catalog import METRIC_KEYS, Metric, metric
 from .report_page import PAGE
 
 REPORT_DIR = "report"
