@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from dagster_project.defs.serving import headless, publish
-from dagster_project.defs.serving.metrics_catalog import METRIC_KEYS, METRICS
 from dagster_project.defs.serving.report import (
     ReportContext,
     build_report_html,
@@ -20,6 +19,7 @@ from dagster_project.defs.serving.report import (
     headlines_markdown,
     write_report,
 )
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, METRICS
 
 MONTHS = [date(2025, m, 1) for m in range(1, 7)]  # January to June; as_of in June
 AS_OF = datetime(2025, 6, 15, 9, 30)

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from dagster_project.defs.serving import publish
-from dagster_project.defs.serving.metrics_catalog import METRIC_KEYS
+from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.settings import WAREHOUSE_POOL
 from tests.conftest import pipeline_env
 
