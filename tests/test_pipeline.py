@@ -6,6 +6,8 @@ import dagster as dg
 import duckdb
 
 from dagster_project import summary
+from dagster_project.defs.dbt.fingerprint import build_fingerprint
+from dagster_project.defs.dbt.project import dbt_project
 from tests.conftest import pipeline_env, write_jsonl
 
 CALL = {"event_type": "call", "contact_id": "c-1", "rep_id": "r-1", "direction": "outbound"}
@@ -46,7 +48,16 @@ def test_late_file_and_corrected_event(tmp_path, run_pipeline):
         ],
     )  # fmt: skip
     assert run_pipeline(landing, warehouse).success
-    assert run_pipeline(landing, warehouse).success  # nothing new: loads nothing
+    unchanged = run_pipeline(landing, warehouse)  # nothing new: loads nothing, rebuilds nothing
+    assert unchanged.success
+    rebuilt = {e.materialization.asset_key.path[0] for e in unchanged.get_asset_materialization_events()}
+    assert rebuilt == {"raw"}
+
+    # Anything the build depends on changes the fingerprint: new rows, other vars.
+    manifest = dbt_project().manifest_path
+    same = build_fingerprint(warehouse, {}, manifest)
+    assert same == build_fingerprint(warehouse, {}, manifest)
+    assert same != build_fingerprint(warehouse, {"as_of": "2025-01-06 00:00:00"}, manifest)
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.sales_events").fetchone()[0] == 5

@@ -303,18 +303,8 @@ def test_readers_are_never_blocked_and_never_see_two_runs_mixed(tmp_path):
 # --------------------------------------------------------------------------- the Dagster assets
 
 
-def _serving_definitions(definitions: dg.Definitions) -> dg.Definitions:
-    """The project's definitions with the serving assets (merged here until definitions.py has them)."""
-    from dagster_project.defs import serving
-
-    keys = definitions.resolve_asset_graph().get_all_asset_keys()
-    if dg.AssetKey(["serving", "published_marts"]) in keys:
-        return definitions
-    return dg.Definitions.merge(definitions, serving.defs)
-
-
 def test_serving_assets_come_after_every_mart_and_use_the_warehouse_pool(definitions):
-    graph = _serving_definitions(definitions).resolve_asset_graph()
+    graph = definitions.resolve_asset_graph()
     published = graph.get(dg.AssetKey(["serving", "published_marts"]))
     marts = {dg.AssetKey(["marts", key]) for key in (*METRIC_KEYS, "metric_values")}
     assert marts <= set(published.parent_keys)

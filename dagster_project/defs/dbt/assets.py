@@ -14,6 +14,7 @@ from dagster_project.lib.load_gate import held_load_reason
 from dagster_project.lib.warehouse import table_metadata
 from dagster_project.settings import WAREHOUSE_POOL, Settings
 
+from .fingerprint import FINGERPRINT_KEY, LAST_MART, build_fingerprint, last_fingerprint
 from .project import dbt_project
 from .translator import SalesDbtTranslator
 
@@ -36,16 +37,22 @@ def dbt_build_args(settings: Settings) -> list[str]:
     return args
 
 
-def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse) -> Iterator:
-    """Add row counts and previews to the models' events once dbt has released the DuckDB file."""
+def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse, fingerprint) -> Iterator:
+    """Add row counts and previews to the models' events once dbt has released the DuckDB file, and
+    the build's fingerprint to the last mart (only a complete build is reused by the next run)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
-                schema, table = context.asset_key_for_output(event.output_name).path
+                key = context.asset_key_for_output(event.output_name)
+                schema, table = key.path
+                metadata = {**event.metadata}
                 try:
-                    event = event.with_metadata({**event.metadata, **table_metadata(con, schema, table)})
+                    metadata.update(table_metadata(con, schema, table))
                 except duckdb.CatalogException:
                     pass  # a model that is not a table (ephemeral) has nothing to count
+                if key == LAST_MART and fingerprint and not context.is_subset:
+                    metadata[FINGERPRINT_KEY] = dg.MetadataValue.text(fingerprint)
+                event = event.with_metadata(metadata)
             yield event
 
 
@@ -62,13 +69,21 @@ def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # No output: the dbt models and everything downstream are skipped, the run succeeds.
         context.log.error(held)
         return
+    fingerprint = build_fingerprint(settings.warehouse, dbt_vars(settings), dbt_project().manifest_path)
+    if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):
+        context.log.info(
+            "Nothing changed since the last complete build (no new rows, same vars, same dbt project): "
+            "dbt build skipped, the marts are up to date."
+        )
+        return
     # dbt runs in dbt/, so hand it the warehouse path resolved against the repository root.
     os.environ["SALES_WAREHOUSE"] = str(settings.warehouse)
     args = dbt_build_args(settings)
     context.log.info(f"dbt {' '.join(args)} on {settings.warehouse}")
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     events = list(dbt.cli(args, context=context).stream())
-    yield from _with_table_metadata(context, events, settings.warehouse)
+    fingerprint = build_fingerprint(settings.warehouse, dbt_vars(settings), dbt_project().manifest_path)
+    yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
 
 
 defs = dg.Definitions(
