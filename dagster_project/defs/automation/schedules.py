@@ -10,5 +10,5 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Rebuild everything every day at 06:00 UTC, so that maturity windows advance.",
+    description="Refresh everything every day at 06:00 UTC: loads files the sensor missed and re-runs the raw checks; a dbt build with nothing new is skipped.",
 )
