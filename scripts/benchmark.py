@@ -28,8 +28,9 @@ def run_measured(command: list[str], **popen_args) -> float:
     """Run a child process to its end; return its own peak resident memory in MB."""
     child = subprocess.Popen(command, **popen_args)
     _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command[0]} failed with exit code {os.waitstatus_to_exitcode(status)}")
+    exit_code = os.waitstatus_to_exitcode(status)
+    if exit_code != 0:
+        raise SystemExit(f"{command[0]} failed with exit code {exit_code}")
     return usage.ru_maxrss / 1024
 
 
