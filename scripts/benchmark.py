@@ -24,14 +24,27 @@ from dagster_project.settings import DBT_PROJECT_DIR
 EVENTS_PER_CONTACT = 9.4  # about what the demo generator writes per contact
 
 
+# On Linux a child's peak memory (ru_maxrss) keeps its parent's high-water mark across exec, so a
+# child of this process, which holds the loader's peak, could never report less. Each measured
+# command therefore runs under a small launcher process, which reports its own child's peak on a pipe.
+LAUNCHER = """
+import os, resource, subprocess, sys
+exit_code = subprocess.call(sys.argv[2:])
+os.write(int(sys.argv[1]), str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss).encode())
+sys.exit(exit_code)
+"""
+
+
 def run_measured(command: list[str], **popen_args) -> float:
-    """Run a child process to its end; return its own peak resident memory in MB."""
-    child = subprocess.Popen(command, **popen_args)
-    _, status, usage = os.wait4(child.pid, 0)
-    exit_code = os.waitstatus_to_exitcode(status)
-    if exit_code != 0:
-        raise SystemExit(f"{command[0]} failed with exit code {exit_code}")
-    return usage.ru_maxrss / 1024
+    """Run a command to its end; return its own peak resident memory in MB."""
+    read_end, write_end = os.pipe()
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(write_end), *command], pass_fds=(write_end,), **popen_args)  # fmt: skip
+    os.close(write_end)
+    with os.fdopen(read_end) as report:
+        peak_kb = report.read()
+    if launcher.wait() != 0:
+        raise SystemExit(f"{command[0]} failed with exit code {launcher.returncode}")
+    return int(peak_kb) / 1024
 
 
 def main() -> None:
