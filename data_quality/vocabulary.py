@@ -24,4 +24,3 @@ __all__ = [
     "CALL_OUTCOMES", "DIRECTIONS", "EVENT_TYPES", "MEETING_OUTCOMES", "METRICS", "PURPOSES", "RATE_METRICS",
     "REQUIRED_BY_TYPE", "sql_list",
 ]  # fmt: skip
-

@@ -18,7 +18,9 @@ def pytest_configure(config) -> None:
     from dagster_project.settings import DBT_PROJECT_DIR
 
     project = dbt_project()
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts]
+    sources = [
+        p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts
+    ]
     if max(p.stat().st_mtime for p in sources) > project.manifest_path.stat().st_mtime:
         prepare(project)
 
