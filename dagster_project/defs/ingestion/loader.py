@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.ingestion import lake
+
 from .raw_schema import ensure_raw_schema
 
 log = logging.getLogger(__name__)
@@ -347,8 +349,13 @@ def load_landing_dir(
     run_id: str | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
     memory_limit: str = "2GB",
+    lake_dir: Path | None = None,
 ) -> list[FileResult]:
-    """Load every new file below `landing_dir` into the warehouse; return one result per file seen."""
+    """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
+
+    Each load's accepted rows are also kept as Parquet in `lake_dir` (default: beside the warehouse).
+    """
+    lake_dir = lake_dir or lake.default_lake_dir(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     files = landing_files(landing_dir)
     results: list[FileResult] = []
@@ -358,6 +365,7 @@ def load_landing_dir(
         # Bounded memory whatever the file size: DuckDB spills to disk beyond this.
         con.execute("set memory_limit = ?", [memory_limit])
         ensure_raw_schema(con)
+        lake.check_lake(con, lake_dir)
         known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
@@ -370,4 +378,5 @@ def load_landing_dir(
             results.append(result)
             if on_file:
                 on_file(index, len(files), result)
+        lake.sync_lake(con, lake_dir)
     return results
