@@ -1,0 +1,49 @@
+{# The dbt source raw.sales_events on each engine, made by the on-run-start hook of dbt_project.yml.
+
+   DuckDB: the table the loader writes in the warehouse file; nothing to do.
+   Spark: an external table over the lake (dagster_project/lib/ingestion/lake.py), one partition per
+   load: <SALES_LAKE_DIR>/sales_events/load_id=<n>/part-0.parquet. It is declared again at every run
+   (dropping an external table leaves its files alone), so a moved lake is followed, and the
+   partitions are listed again so the loads written since the last run are read. #}
+{% macro create_raw_source() -%}
+    {{ return(adapter.dispatch('create_raw_source')()) }}
+{%- endmacro %}
+
+{% macro default__create_raw_source() -%}
+{%- endmacro %}
+
+{% macro spark__create_raw_source() -%}
+    {%- set lake = env_var('SALES_LAKE_DIR', '../data/lake') -%}
+    {%- set location = lake.rstrip('/') ~ '/sales_events' -%}
+    {% do run_query('create database if not exists raw') %}
+    {% do run_query('drop table if exists raw.sales_events') %}
+    {#- The columns of raw.sales_events (dagster_project/defs/ingestion/raw_schema.py); load_id is the
+        partition folder's, not in the files. #}
+    {% call statement('create_raw_sales_events') -%}
+        create table raw.sales_events (
+            event_id string,
+            event_type string,
+            occurred_at timestamp,
+            contact_id string,
+            rep_id string,
+            lead_source string,
+            direction string,
+            purpose string,
+            outcome string,
+            offer_id string,
+            amount double,
+            referred_contact_id string,
+            is_valid boolean,
+            updated_at timestamp,
+            raw_record string,
+            source_file string,
+            row_number bigint,
+            loaded_at timestamp,
+            load_id bigint
+        )
+        using parquet
+        partitioned by (load_id)
+        location '{{ dbt.escape_single_quotes(location) }}'
+    {%- endcall %}
+    {% do run_query('msck repair table raw.sales_events') %}
+{%- endmacro %}
