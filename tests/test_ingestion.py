@@ -1,4 +1,4 @@
-"""The raw loader (CONTRACT section 3): every row accounted for, each file loaded once."""
+"""The raw loader (docs/contract.md ("Bad input")): every row accounted for, each file loaded once."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.lib.report.build import headlines_markdown, write_report
@@ -23,6 +24,7 @@ def _timestamp(value) -> dg.MetadataValue:
     deps=MART_KEYS,
     pool=WAREHOUSE_POOL,  # it reads the warehouse file
     group_name="serving",
+    owners=DATA_ENGINEERING,
     kinds={"duckdb", "parquet"},
     description=(
         "Every table of the warehouse's `marts` schema as a new Parquet snapshot under SALES_SERVING_DIR, "
@@ -66,6 +68,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     key=["serving", "metrics_report"],
     deps=[published_marts],
     group_name="serving",
+    owners=DATA_ENGINEERING,
     kinds={"html"},
     description=(
         "Self-contained HTML page (opens offline) of the ten metrics by month, by rep and by lead source, "
