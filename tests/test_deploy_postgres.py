@@ -23,7 +23,7 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._serdes import deserialize_value
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from tests.conftest import pipeline_env, write_jsonl
+from tests.conftest import warehouse_settings, write_jsonl
 from tests.postgres_server import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +51,11 @@ def instance(postgres, tmp_path_factory) -> Iterator[dg.DagsterInstance]:
         "DAGSTER_PG_PASSWORD": DB["password"],
         "DAGSTER_PG_DB": DB["name"],
     }
-    with pipeline_env(**env), dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-        yield instance
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+            yield instance
 
 
 def query(postgres: PostgresServer, sql: str, params: tuple = ()) -> list[tuple]:
@@ -87,15 +90,10 @@ def test_a_materialization_lands_in_postgres(instance, postgres, definitions, tm
          "not json"],
     )  # fmt: skip
     job = definitions.resolve_job_def("refresh_sales_metrics")
-    with pipeline_env(
-        SALES_LANDING_DIR=str(landing),
-        SALES_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
-        SALES_SERVING_DIR=str(tmp_path / "serving"),
-        SALES_AS_OF=None,
-    ):
-        # The loader alone (no quality checks, no dbt): what is tested here is where Dagster stores.
-        loader_only = job.get_subset(asset_selection=set(RAW_KEYS), asset_check_selection=set())
-        result = loader_only.execute_in_process(instance=instance)
+    # The loader alone (no quality checks, no dbt): what is tested here is where Dagster stores.
+    loader_only = job.get_subset(asset_selection=set(RAW_KEYS), asset_check_selection=set())
+    resources = {"warehouse": warehouse_settings(landing, tmp_path / "warehouse.duckdb")}
+    result = loader_only.execute_in_process(instance=instance, resources=resources)
     assert result.success
     run_id = result.run_id
 

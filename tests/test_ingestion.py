@@ -1,4 +1,4 @@
-"""The raw loader (CONTRACT section 3): every row accounted for, each file loaded once."""
+"""The raw loader (docs/contract.md ("Bad input")): every row accounted for, each file loaded once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs.ingestion.loader import load_landing_dir
+from dagster_project.lib.ingestion.loader import load_landing_dir
 from tests.conftest import write_jsonl
 
 GOOD = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.ingestion.loader import load_landing_dir
 from dagster_project.lib.ingestion.lake import LakeError, load_file_path, loads_in_lake
+from dagster_project.lib.ingestion.loader import load_landing_dir
 from tests.conftest import write_jsonl
 
 CALL = {

@@ -22,12 +22,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.ingestion.loader import load_landing_dir
-from dagster_project.defs.serving.publish import SERVING_DB, publish_marts
-from dagster_project.lib.dbt_target import DEFAULT_JAVA_HOME, DbtTarget
+from dagster_project.lib.dbt_target import DEFAULT_JAVA_HOME, DbtTarget, java_environment
+from dagster_project.lib.ingestion.loader import load_landing_dir
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
+from dagster_project.lib.serving.publish import SERVING_DB, publish_marts
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 from dagster_project.lib.spark.mirror import exported_models, mirror_exported_models
-from dagster_project.settings import DBT_PROJECT_DIR
 
 DBT = str(Path(sys.executable).parent / "dbt")
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -39,12 +39,13 @@ SPARK_TESTS = ["value_is_ratio_metric_values_", "no_gaps_metric_values_metric",
 
 
 def run_dbt(target: DbtTarget, command: list[str], scratch: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, **target.environment()}
+    env = {**os.environ, **java_environment()}
     env.setdefault("SALES_SPARK_DRIVER_MEMORY", "1g")  # small data
     env.setdefault("SALES_SPARK_MASTER", "local[2]")
     env.setdefault("SALES_SPARK_SHUFFLE_PARTITIONS", "2")
     done = subprocess.run(
         [DBT, *command, "--profiles-dir", ".", *target.cli_args(),
+         "--vars", json.dumps({"warehouse": str(target.warehouse), **target.dbt_vars()}),
          "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
     )  # fmt: skip
@@ -156,15 +157,14 @@ def test_published_metric_values_are_the_same_whichever_engine(built, tmp_path):
     assert kinds == [("VIEW",)]
 
 
-def test_spark_target_sets_java_17_when_java_home_is_unset(tmp_path):
+def test_spark_target_passes_its_folders_and_java_17(tmp_path):
     target = DbtTarget.resolve("spark", tmp_path / "w.duckdb")
-    env = target.environment({})
-    assert env["SALES_LAKE_DIR"] == str(tmp_path / "lake") and env["SALES_SPARK_DIR"] == str(
-        tmp_path / "spark"
-    )
+    assert target.cli_args() == ["--target", "spark"]
+    assert target.dbt_vars() == {"dbt_target": "spark", "lake_dir": str(tmp_path / "lake"),
+                                 "spark_dir": str(tmp_path / "spark")}  # fmt: skip
+    assert DbtTarget.resolve("duckdb", tmp_path / "w.duckdb").dbt_vars() == {}  # DuckDB runs as before
     if DEFAULT_JAVA_HOME.is_dir():
-        assert env["JAVA_HOME"] == str(DEFAULT_JAVA_HOME)
-    assert "JAVA_HOME" not in target.environment({"JAVA_HOME": "/opt/jdk-21"})
-    assert "JAVA_HOME" not in DbtTarget.resolve("duckdb", tmp_path / "w.duckdb").environment({})
+        assert java_environment({}) == {"JAVA_HOME": str(DEFAULT_JAVA_HOME)}
+    assert java_environment({"JAVA_HOME": "/opt/jdk-21"}) == {}
     with pytest.raises(ValueError, match="SALES_DBT_TARGET='sparky' is not a dbt target"):
         DbtTarget.resolve("sparky", tmp_path / "w.duckdb")

@@ -6,7 +6,8 @@ layer from the lake (lib/ingestion/lake.py) and leave their models as Parquet un
 `<spark dir>/export/<schema>/<model>/` (dbt/macros/export.sql), which `lib/spark/mirror.py` turns into
 views of the warehouse for the engine-neutral readers (publishing, quality checks).
 
-Pure functions: the caller passes what the settings hold and gets back what to hand to dbt.
+Pure functions: the caller passes what the settings hold and gets back what to hand to dbt (its
+--target flag and vars; Java's location, the one thing that must be in the environment).
 """
 
 from __future__ import annotations
@@ -77,28 +78,23 @@ class DbtTarget:
         """Where the Spark targets leave their models as Parquet (dbt/macros/export.sql)."""
         return self.spark_dir / "export"
 
-    @property
-    def kind(self) -> str:
-        """The engine, for Dagster's `kinds` and log lines."""
-        return "spark" if self.is_spark else "duckdb"
-
     def cli_args(self) -> list[str]:
         """Flags for every dbt command: the target, whatever the profile's default is."""
         return ["--target", self.name]
 
-    def environment(self, current: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The variables dbt/profiles.yml and the macros read, to add to dbt's environment.
+    def dbt_vars(self) -> dict[str, str]:
+        """dbt vars the Spark targets read (profiles.yml, macros/raw_source.sql, macros/export.sql),
+        beside lib/dbt_build.py's; none for DuckDB, whose build is configured as before. The target's
+        name is among them so that a build's fingerprint changes with the engine."""
+        if not self.is_spark:
+            return {}
+        return {"dbt_target": self.name, "lake_dir": str(self.lake_dir), "spark_dir": str(self.spark_dir)}
 
-        Spark needs a Java it supports: JAVA_HOME is set to Java 17 when it is unset and that JDK
-        is installed (otherwise pyspark takes the `java` on PATH).
-        """
-        current = os.environ if current is None else current
-        env = {
-            ENV_VAR: self.name,
-            "SALES_WAREHOUSE": str(self.warehouse),
-            "SALES_LAKE_DIR": str(self.lake_dir),
-            "SALES_SPARK_DIR": str(self.spark_dir),
-        }
-        if self.is_spark and not current.get("JAVA_HOME") and DEFAULT_JAVA_HOME.is_dir():
-            env["JAVA_HOME"] = str(DEFAULT_JAVA_HOME)
-        return env
+
+def java_environment(current: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What to add to the environment of a process that starts Spark: JAVA_HOME = Java 17 when it
+    is unset and that JDK is installed (otherwise pyspark takes the `java` on PATH)."""
+    current = os.environ if current is None else current
+    if current.get("JAVA_HOME") or not DEFAULT_JAVA_HOME.is_dir():
+        return {}
+    return {"JAVA_HOME": str(DEFAULT_JAVA_HOME)}

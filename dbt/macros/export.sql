@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 {% macro spark__export_models(results) -%}
-    {%- set export_dir = env_var('SALES_SPARK_DIR', '../data/spark').rstrip('/') ~ '/export' -%}
+    {%- set export_dir = var('spark_dir', env_var('SALES_SPARK_DIR', '../data/spark')).rstrip('/') ~ '/export' -%}
     {%- for result in results
             if result.node.resource_type == 'model' and result.status == 'success'
             and result.node.config.materialized in ('table', 'incremental', 'view') %}

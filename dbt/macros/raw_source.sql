@@ -13,11 +13,11 @@
 {%- endmacro %}
 
 {% macro spark__create_raw_source() -%}
-    {%- set lake = env_var('SALES_LAKE_DIR', '../data/lake') -%}
+    {%- set lake = var('lake_dir', env_var('SALES_LAKE_DIR', '../data/lake')) -%}
     {%- set location = lake.rstrip('/') ~ '/sales_events' -%}
     {% do run_query('create database if not exists raw') %}
     {% do run_query('drop table if exists raw.sales_events') %}
-    {#- The columns of raw.sales_events (dagster_project/defs/ingestion/raw_schema.py); load_id is the
+    {#- The columns of raw.sales_events (dagster_project/lib/ingestion/raw_schema.py); load_id is the
         partition folder's, not in the files. #}
     {% call statement('create_raw_sales_events') -%}
         create table raw.sales_events (

@@ -3,10 +3,10 @@
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.warehouse import table_metadata
-from dagster_project.settings import WAREHOUSE_POOL, Settings
-
-from .loader import FileResult, load_landing_dir
+from dagster_project.defs.owners import DATA_ENGINEERING
+from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, WarehouseResource
+from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, summarize
+from dagster_project.lib.metadata import files_markdown, table_metadata
 
 RAW_TABLES = {
     "sales_events": "Accepted rows of the landing files, typed, one row per delivered row.",
@@ -15,41 +15,24 @@ RAW_TABLES = {
 }
 
 
-def _summary(results: list[FileResult]) -> dict[str, int]:
-    loaded = [r for r in results if r.status == "loaded"]
-    return {
-        "files_seen": len(results),
-        "files_loaded": len(loaded),
-        "files_skipped": sum(r.status == "skipped" for r in results),
-        "files_failed": sum(r.status == "failed" for r in results),
-        "rows_read": sum(r.rows_read for r in loaded),
-        "rows_accepted": sum(r.rows_accepted for r in loaded),
-        "rows_rejected": sum(r.rows_rejected for r in loaded),
-    }
-
-
-def _files_table(results: list[FileResult]) -> str:
-    lines = ["| file | status | read | accepted | rejected | error |", "|---|---|---|---|---|---|"]
-    for r in results:
-        if r.status != "skipped":
-            error = (r.error or "").splitlines()[0][:120] if r.error else ""
-            lines.append(
-                f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"
-            )
-    return "\n".join(lines) if len(lines) > 2 else "_no new files_"
-
-
 @dg.multi_asset(
     name="raw_ingestion",
     specs=[
-        dg.AssetSpec(["raw", table], description=description, group_name="raw", kinds={"duckdb"})
+        dg.AssetSpec(
+            ["raw", table],
+            description=description,
+            group_name="raw",
+            kinds={"duckdb"},
+            owners=DATA_ENGINEERING,
+        )
         for table, description in RAW_TABLES.items()
     ],
     pool=WAREHOUSE_POOL,
     description="Load every new *.jsonl, *.csv and *.parquet file of SALES_LANDING_DIR into the raw layer.",
 )
-def raw_ingestion(context: dg.AssetExecutionContext):
-    settings = Settings.from_env()
+def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource):
+    settings = warehouse.settings()
+    lake_dir = engine.target(settings).lake_dir  # each load's rows as Parquet too, for any engine
     context.log.info(f"Scanning {settings.landing_dir} into {settings.warehouse}")
 
     def report(index: int, total: int, result: FileResult) -> None:
@@ -63,8 +46,10 @@ def raw_ingestion(context: dg.AssetExecutionContext):
                 f"{result.rows_accepted} accepted, {result.rows_rejected} rejected"
             )
 
-    results = load_landing_dir(settings.landing_dir, settings.warehouse, context.run_id, on_file=report)
-    summary = _summary(results)
+    results = load_landing_dir(
+        settings.landing_dir, settings.warehouse, context.run_id, on_file=report, lake_dir=lake_dir
+    )
+    summary = summarize(results)
     context.log.info(f"Ingestion summary: {summary}")
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -72,7 +57,7 @@ def raw_ingestion(context: dg.AssetExecutionContext):
             metadata = table_metadata(con, "raw", table)
             metadata.update({k: dg.MetadataValue.int(v) for k, v in summary.items()})
             if table == "loaded_files":
-                metadata["files_this_run"] = dg.MetadataValue.md(_files_table(results))
+                metadata["files_this_run"] = files_markdown(results)
             yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)
 
 

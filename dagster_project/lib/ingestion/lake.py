@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.sql import quote_literal
+
 TABLE = "sales_events"
 PART = "part-0.parquet"
 
@@ -57,7 +59,7 @@ def _write_load(con: duckdb.DuckDBPyConnection, lake_dir: Path, load_id: int) ->
     try:
         con.execute(
             f"copy (select * exclude (load_id) from raw.{TABLE} where load_id = ? order by row_number) "
-            "to '" + str(partial).replace("'", "''") + "' (format parquet, compression zstd)",
+            f"to {quote_literal(str(partial))} (format parquet, compression zstd)",
             [load_id],
         )
         os.replace(partial, target)  # atomic within one file system: the load appears whole

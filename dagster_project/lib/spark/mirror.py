@@ -14,13 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from dagster_project.lib.sql import quote_identifier, quote_literal
 
 
 def exported_models(export_dir: Path) -> dict[tuple[str, str], Path]:
@@ -46,13 +40,13 @@ def mirror_exported_models(warehouse: Path, export_dir: Path) -> list[str]:
         )
         con.execute("begin transaction")  # readers see all the new views or none
         for (schema, model), folder in models.items():
-            relation = f"{_identifier(schema)}.{_identifier(model)}"
-            con.execute(f"create schema if not exists {_identifier(schema)}")
+            relation = f"{quote_identifier(schema)}.{quote_identifier(model)}"
+            con.execute(f"create schema if not exists {quote_identifier(schema)}")
             if kinds.get((schema, model)) == "BASE TABLE":
                 con.execute(f"drop table {relation}")
             con.execute(
                 f"create or replace view {relation} as "
-                f"select * from read_parquet({_literal(str(folder.absolute() / '*.parquet'))})"
+                f"select * from read_parquet({quote_literal(str(folder.absolute() / '*.parquet'))})"
             )
         con.execute("commit")
     return [f"{schema}.{model}" for schema, model in models]
