@@ -28,7 +28,7 @@ from dagster_project.lib.ingestion.loader import load_landing_dir
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.lib.serving.publish import SERVING_DB, publish_marts
 from dagster_project.lib.settings import DBT_PROJECT_DIR
-from dagster_project.lib.spark.mirror import exported_models
+from dagster_project.lib.spark.mirror import exported_models, mirror_exported_models
 from tests.conftest import warehouse_settings
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -188,3 +188,20 @@ def test_spark_target_passes_its_folders_and_java_17(tmp_path):
     assert java_environment({"JAVA_HOME": "/opt/jdk-21"}) == {}
     with pytest.raises(ValueError, match="SALES_DBT_TARGET='sparky' is not a dbt target"):
         DbtTarget.resolve("sparky", tmp_path / "w.duckdb")
+
+
+def test_views_replace_what_a_duckdb_build_left_and_read_the_export(tmp_path):
+    """No Spark needed: an export written by hand, over a warehouse a DuckDB build filled before."""
+    warehouse, export = tmp_path / "warehouse.duckdb", tmp_path / "export"
+    (export / "marts" / "conversations").mkdir(parents=True)
+    (export / "marts" / "empty_folder").mkdir()  # no Parquet file: not a model of the export
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts; create table marts.conversations as select 1 as old_engine")
+        con.execute(f"copy (select 2 as spark_row) to '{export}/marts/conversations/part-00000.parquet'")
+    assert mirror_exported_models(warehouse, export) == ["marts.conversations"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select * from marts.conversations").fetchall() == [(2,)]
+        assert con.execute(
+            "select table_type from information_schema.tables where table_name = 'conversations'"
+        ).fetchall() == [("VIEW",)]
+    assert mirror_exported_models(warehouse, export) == ["marts.conversations"]  # again: replaced
