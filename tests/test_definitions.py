@@ -57,6 +57,8 @@ def test_every_dbt_test_of_a_model_is_a_check(definitions):
         if node["resource_type"] != "test" or node.get("config", {}).get("enabled") is False:
             continue
         tested = [uid for uid in node["depends_on"]["nodes"] if uid in models]
+        named = node["config"].get("meta", {}).get("dagster", {}).get("ref", {}).get("name")
+        tested = [uid for uid in tested if models[uid]["name"] == named] if named else tested
         attached = node.get("attached_node") or (tested[0] if len(tested) == 1 else None)
         if attached in models:
             model = models[attached]
