@@ -23,7 +23,7 @@ LEDGER = "checks.json"
 HISTORY_LENGTH = 500  # results kept in the history, with their pages
 
 
-def record(docs_dir: Path, entries: list[dict]) -> Path:
+def record(docs_dir: Path, entries: list[dict], notices: list[str] | None = None) -> Path:
     """Add check results to the ledger, rewrite the index, prune old pages; return the index's path.
 
     An entry has: check, asset, severity, status (passed|failed), summary, run_id, validated_at,
@@ -39,6 +39,8 @@ def record(docs_dir: Path, entries: list[dict]) -> Path:
     for entry in entries:
         ledger["latest"][entry["check"]] = entry
     ledger["history"] = (list(reversed(entries)) + ledger["history"])[:HISTORY_LENGTH]
+    if notices is not None:  # given by the raw layer's step (held loads); the others leave them
+        ledger["notices"] = notices
     _write_atomically(ledger_path, json.dumps(ledger, indent=1, default=str))
     index = docs_dir / INDEX
     _write_atomically(index, render(ledger))
@@ -73,6 +75,7 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-al
 th { background: #f3f3f3; }
 .passed { color: #1a7f37; font-weight: bold; } .failed { color: #cf222e; font-weight: bold; }
 td.summary { max-width: 60em; }
+.notice { padding: 8px 12px; border: 1px solid #e0b04a; background: #fff7e6; margin-bottom: 1.5em; }
 """
 
 _HEAD = (
@@ -97,12 +100,20 @@ def _row(entry: dict) -> str:
     )
 
 
+def _notices(notices: list[str]) -> str:
+    if not notices:
+        return ""
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notices)
+    return f'<div class="notice"><b>Held out of the marts</b> (over the reject limit):<ul>{items}</ul></div>'
+
+
 def render(ledger: dict) -> str:
     latest = sorted(ledger["latest"].values(), key=lambda e: (e["asset"], e["check"]))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sales pipeline: data quality checks</title>
 <style>{_STYLE}</style></head><body>
 <h1>Data quality checks</h1>
+{_notices(ledger.get("notices", []))}
 <p>Great Expectations suites run as Dagster asset checks (docs/data_quality.md in the repository).
 "result" opens the GX page of that validation (expectations, observed and unexpected values);
 "suite" the suite's expectations. Everything here is static HTML and reads offline.</p>

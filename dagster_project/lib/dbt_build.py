@@ -54,7 +54,9 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
         if not has_table(con, *LAST_MART):
             return None
         raw_state = con.execute(
-            "select max(load_id), cast(max(loaded_at) as varchar), count(*) from raw.sales_events"
+            "select max(load_id), cast(max(loaded_at) as varchar), count(*),"
+            " (select string_agg(load_id::varchar, ',' order by load_id) from raw.held_load_ids)"
+            " from raw.sales_events"
         ).fetchone()
     inputs = {
         "warehouse": str(warehouse.resolve()),

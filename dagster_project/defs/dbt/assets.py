@@ -10,7 +10,6 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, build_story, dbt_build_args, dbt_vars
 from dagster_project.lib.dbt_project import dbt_project
-from dagster_project.lib.ingestion.gate import held_load_reason
 from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.run_log import STORY
 
@@ -56,11 +55,6 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
 )
 def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings()
-    held = held_load_reason(settings.warehouse, context.run_id, settings.max_reject_share)
-    if held:
-        # No output: the dbt models and everything downstream are skipped, the run succeeds.
-        context.log.error(held, extra=STORY)
-        return
     variables = dbt_vars(settings)
     fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):

@@ -308,7 +308,7 @@ def _check_columns(con: duckdb.DuckDBPyConnection, fmt: str, path: Path) -> None
     )
     raise WrongColumnsError(
         f"The file lacks {what}; its columns are: {header}. Every event needs {', '.join(REQUIRED_COLUMNS)} "
-        "(docs/contract.md, \"Input\"). A CRM export? The HubSpot and Salesforce source adapters map "
+        '(docs/contract.md, "Input"). A CRM export? The HubSpot and Salesforce source adapters map '
         "them (docs/sources.md)."
     )
 

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.ingestion.gate import active_holds
 from dagster_project.lib.sql import has_table, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Freshness:
     latest_complete_month: date | None = None
     latest_occurred_at: datetime | None = None
     latest_loaded_at: datetime | None = None
+    held_loads: tuple[str, ...] = ()  # loads held out of these marts, each in a sentence
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def read_freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
         latest_loaded_at = con.execute(
             "select max(loaded_at) from raw.loaded_files where status = 'loaded'"
         ).fetchone()[0]
-    return Freshness(as_of, latest_complete_month, latest_occurred_at, latest_loaded_at)
+    held = tuple(hold.line() for hold in active_holds(con))
+    return Freshness(as_of, latest_complete_month, latest_occurred_at, latest_loaded_at, held)
 
 
 def export_snapshot(
@@ -317,6 +320,7 @@ def publish_marts(
                 "latest_complete_month": freshness.latest_complete_month,
                 "latest_occurred_at": freshness.latest_occurred_at,
                 "latest_loaded_at": freshness.latest_loaded_at,
+                "held_loads": list(freshness.held_loads),
                 "duckdb_version": duckdb.__version__,
                 "row_counts": row_counts,
                 "columns": {table: dict(columns) for table, columns in tables.items()},
