@@ -68,7 +68,9 @@ class SalesforceApi:
             return Reply(400, [{"message": f"unexpected SOQL: {soql}", "errorCode": "MALFORMED_QUERY"}])
         obj = m["object"]
         if obj in self.missing_objects:
-            return Reply(400, [{"message": f"sObject type '{obj}' is not supported.", "errorCode": "INVALID_TYPE"}])
+            return Reply(
+                400, [{"message": f"sObject type '{obj}' is not supported.", "errorCode": "INVALID_TYPE"}]
+            )
         fields = [f.strip() for f in m["fields"].split(",")]
         rows = list(self.records.get(obj, {}).values())
         if m["field"]:

@@ -24,7 +24,9 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import rest_api_resources
 from requests import Request, Response
 
-from .mapping import CALL_OUTCOMES, MEETING_OUTCOMES, CrmMapping, Seed, View
+from dagster_project.lib.vocabulary import CALL_OUTCOMES, DIRECTIONS, MEETING_OUTCOMES
+
+from .mapping import CrmMapping, Seed, View
 
 PUBLIC_API_URL = "https://api.hubapi.com"
 INITIAL_MODIFIED = "1970-01-01T00:00:00.000Z"
@@ -141,13 +143,23 @@ def _search_resource(object_type: str, settings: HubSpotSettings) -> dict[str, A
         "primary_key": "id",
         "write_disposition": "merge",
         # Text, as HubSpot sends them: no type guessing, and a column exists before any value arrives.
-        "columns": {f"properties__{snake_case(p)}": {"data_type": "text", "nullable": True} for p in properties},
+        "columns": {
+            f"properties__{snake_case(p)}": {"data_type": "text", "nullable": True} for p in properties
+        },
         "endpoint": {
             "path": f"crm/v3/objects/{object_type}/search",
             "method": "POST",
             "json": {
                 "filterGroups": [
-                    {"filters": [{"propertyName": modified, "operator": "GTE", "value": "{incremental.start_value}"}]}
+                    {
+                        "filters": [
+                            {
+                                "propertyName": modified,
+                                "operator": "GTE",
+                                "value": "{incremental.start_value}",
+                            }
+                        ]
+                    }
                 ],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
                 "properties": properties,
@@ -155,7 +167,11 @@ def _search_resource(object_type: str, settings: HubSpotSettings) -> dict[str, A
             },
             "data_selector": "results",
             "paginator": SearchPaginator(settings.page_size, settings.search_window),
-            "incremental": {"cursor_path": "updatedAt", "initial_value": INITIAL_MODIFIED, "convert": epoch_ms},
+            "incremental": {
+                "cursor_path": "updatedAt",
+                "initial_value": INITIAL_MODIFIED,
+                "convert": epoch_ms,
+            },
         },
     }
 
@@ -177,7 +193,11 @@ def _reference_resources() -> list[dict[str, Any]]:
         {
             "name": "deal_pipelines",
             "write_disposition": "replace",
-            "endpoint": {"path": "crm/v3/pipelines/deals", "data_selector": "results", "paginator": "single_page"},
+            "endpoint": {
+                "path": "crm/v3/pipelines/deals",
+                "data_selector": "results",
+                "paginator": "single_page",
+            },
         },
         {
             "name": "call_dispositions",
@@ -187,12 +207,16 @@ def _reference_resources() -> list[dict[str, Any]]:
     ]
 
 
-def read_associations(client: RESTClient, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+def read_associations(
+    client: RESTClient, from_type: str, to_type: str, ids: list[str]
+) -> dict[str, list[str]]:
     """The ids of `to_type` records associated with each of `ids` (v4 batch read, following paging)."""
     found: dict[str, list[str]] = {}
     inputs = [{"id": i} for i in ids]
     while inputs:
-        response = client.post(f"crm/v4/associations/{from_type}/{to_type}/batch/read", json={"inputs": inputs})
+        response = client.post(
+            f"crm/v4/associations/{from_type}/{to_type}/batch/read", json={"inputs": inputs}
+        )
         response.raise_for_status()  # 429 and 5xx were retried by dlt's session already
         inputs = []
         for result in response.json().get("results", []):
@@ -222,7 +246,9 @@ def _associations_resource(parent: DltResource, targets: list[str], client: REST
         rows = []
         for target in targets:
             found = read_associations(client, parent.name, target, ids)
-            rows += [{"from_id": i, "to_object": target, "to_id": t} for i in ids for t in found.get(i) or [None]]
+            rows += [
+                {"from_id": i, "to_object": target, "to_id": t} for i in ids for t in found.get(i) or [None]
+            ]
         yield rows
 
     return parent | associations
@@ -237,7 +263,9 @@ def hubspot_source(settings: HubSpotSettings) -> DltSource:
     }
     resources = {resource.name: resource for resource in rest_api_resources(config)}
     client = RESTClient(base_url=config["client"]["base_url"], auth=auth)
-    associations = [_associations_resource(resources[o], targets, client) for o, targets in ASSOCIATIONS.items()]
+    associations = [
+        _associations_resource(resources[o], targets, client) for o, targets in ASSOCIATIONS.items()
+    ]
 
     @dlt.source(name="hubspot")
     def hubspot() -> list[DltResource]:
@@ -291,9 +319,19 @@ def hubspot_mapping(settings: HubSpotSettings) -> CrmMapping:
     ]  # fmt: skip
     seeds = [
         Seed("hubspot_call_dispositions", ["disposition_id", "label", "outcome"], {"outcome": CALL_OUTCOMES}),
-        Seed("hubspot_email_directions", ["email_direction", "direction"], {"direction": ["outbound", "inbound"]}),
-        Seed("hubspot_meeting_outcomes", ["meeting_outcome", "outcome"], {"outcome": [*MEETING_OUTCOMES, ""]}),
-        Seed("hubspot_deal_stages", ["pipeline_id", "stage_id", "outcome"], {"outcome": ["won", "lost", "open"]}),
+        Seed(
+            "hubspot_email_directions",
+            ["email_direction", "direction"],
+            {"direction": DIRECTIONS},
+        ),
+        Seed(
+            "hubspot_meeting_outcomes", ["meeting_outcome", "outcome"], {"outcome": [*MEETING_OUTCOMES, ""]}
+        ),
+        Seed(
+            "hubspot_deal_stages",
+            ["pipeline_id", "stage_id", "outcome"],
+            {"outcome": ["won", "lost", "open"]},
+        ),
         Seed("hubspot_quote_statuses", ["quote_status", "sent"], {"sent": ["true", "false"]}),
     ]
     return CrmMapping("hubspot", views, seeds)

@@ -27,10 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-EVENT_COLUMNS = [
-    "event_id", "event_type", "occurred_at", "contact_id", "rep_id", "lead_source", "direction",
-    "purpose", "outcome", "offer_id", "amount", "referred_contact_id", "is_valid", "updated_at",
-]  # fmt: skip
+from dagster_project.lib.vocabulary import CANONICAL_COLUMNS
+
 # What sql/<crm>.sql writes into `mapped` (columns it leaves out are null).
 MAPPED_COLUMNS = {
     "object": "varchar", "record_id": "varchar", "load_id": "varchar", "record_updated_at": "timestamp",
@@ -40,8 +38,6 @@ MAPPED_COLUMNS = {
     "outcome": "varchar", "offer_id": "varchar", "amount": "double", "referred_contact_id": "varchar",
     "is_valid": "boolean",
 }  # fmt: skip
-CALL_OUTCOMES = ["connected", "voicemail", "gatekeeper", "no_answer", "busy", "wrong_number"]
-MEETING_OUTCOMES = ["held", "no_show", "cancelled"]
 
 SEEDS_DIR = Path(str(resources.files(__package__) / "seeds"))
 SQL_DIR = Path(str(resources.files(__package__) / "sql"))
@@ -148,9 +144,12 @@ def _load_seed(con: duckdb.DuckDBPyConnection, seed: Seed, folder: Path) -> None
     columns = ", ".join(f"{_quote(c)} varchar" for c in seed.columns)
     con.execute(f"create or replace temp table seed_{seed.name} ({columns})")
     if rows:
-        # The first column is the key the SQL joins on: normalised like `seed_key` normalises data.
+        # The first column is the key the SQL joins on, normalised like `seed_key` normalises data;
+        # an empty value elsewhere is null ("no event" where the seed allows it).
         key = seed.columns[0]
-        values = [[r[key].lower() if r[key] else "(empty)", *(r[c].lower() for c in seed.columns[1:])] for r in rows]
+        values = [
+            [r[key].lower() or "(empty)", *(r[c].lower() or None for c in seed.columns[1:])] for r in rows
+        ]
         con.executemany(f"insert into seed_{seed.name} values ({', '.join('?' * len(seed.columns))})", values)
 
 
@@ -195,7 +194,8 @@ def _run_mapping_sql(con: duckdb.DuckDBPyConnection, crm: str) -> None:
     con.execute((SQL_DIR / f"{crm}.sql").read_text(encoding="utf-8"))
     present = {row[0] for row in con.execute("describe mapped").fetchall()}
     columns = ", ".join(
-        f"cast({_quote(c) if c in present else 'null'} as {t}) as {_quote(c)}" for c, t in MAPPED_COLUMNS.items()
+        f"cast({_quote(c) if c in present else 'null'} as {t}) as {_quote(c)}"
+        for c, t in MAPPED_COLUMNS.items()
     )
     con.execute(f"create or replace temp table mapped_rows as select {columns} from mapped")
 
@@ -205,7 +205,9 @@ def _select_records(con, mapping: CrmMapping, now: datetime, remap_all: bool) ->
         "select count(*) from information_schema.tables where table_schema = ? and table_name = '_dlt_loads'",
         [mapping.crm],
     ).fetchone()[0]
-    loads = f"{_quote(mapping.crm)}._dlt_loads" if loaded else "(select '' as load_id, 0 as status where false)"
+    loads = (
+        f"{_quote(mapping.crm)}._dlt_loads" if loaded else "(select '' as load_id, 0 as status where false)"
+    )
     con.execute(
         f"""
         create or replace temp table new_loads as
@@ -213,7 +215,9 @@ def _select_records(con, mapping: CrmMapping, now: datetime, remap_all: bool) ->
         where status = 0 and load_id not in (select load_id from mapping.mapped_loads)
         """
     )
-    dependents = f"union select object, record_id from ({mapping.dependents_sql})" if mapping.dependents_sql else ""
+    dependents = (
+        f"union select object, record_id from ({mapping.dependents_sql})" if mapping.dependents_sql else ""
+    )
     con.execute(
         f"""
         create or replace temp table selected as
@@ -226,6 +230,16 @@ def _select_records(con, mapping: CrmMapping, now: datetime, remap_all: bool) ->
         """,
         [remap_all, now],
     )
+
+
+def _canonical_select() -> str:
+    """The canonical columns, timestamps as ISO-8601 UTC text; `updated_at` is the record's modification."""
+    iso = "'%Y-%m-%dT%H:%M:%S.%fZ'"
+    special = {
+        "occurred_at": f"strftime(r.occurred_at, {iso})",
+        "updated_at": f"strftime(r.record_updated_at, {iso})",
+    }
+    return ", ".join(f"{special.get(c, 'r.' + c)} as {c}" for c in CANONICAL_COLUMNS)
 
 
 def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -249,13 +263,9 @@ def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     # Events of mapped records only: a record with any rejected part gives none (never half a record).
     con.execute(
-        """
+        f"""
         create or replace temp table sync_events as
-        select r.event_id, r.event_type,
-               strftime(r.occurred_at, '%Y-%m-%dT%H:%M:%S.%fZ') as occurred_at,
-               r.contact_id, r.rep_id, r.lead_source, r.direction, r.purpose, r.outcome, r.offer_id,
-               r.amount, r.referred_contact_id, r.is_valid,
-               strftime(r.record_updated_at, '%Y-%m-%dT%H:%M:%S.%fZ') as updated_at
+        select {_canonical_select()}
         from sync_rows r join sync_outcomes o on o.object = r.object and o.record_id = r.record_id
         where o.status = 'mapped' and r.event_id is not null
         order by r.event_id

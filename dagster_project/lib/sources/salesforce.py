@@ -21,8 +21,10 @@ from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_source
 
+from dagster_project.lib.vocabulary import CALL_OUTCOMES, DIRECTIONS
+
 from .hubspot import snake_case
-from .mapping import CALL_OUTCOMES, CrmMapping, Seed, View
+from .mapping import CrmMapping, Seed, View
 
 API_VERSION = "62.0"
 INITIAL_MODSTAMP = "1970-01-01T00:00:00.000+0000"
@@ -92,7 +94,11 @@ def _query_resource(obj: str, api_version: str) -> dict[str, Any]:
         "params": {"q": soql},
         "data_selector": "records",
         "paginator": {"type": "json_link", "next_url_path": "nextRecordsUrl"},
-        "incremental": {"cursor_path": "SystemModstamp", "initial_value": INITIAL_MODSTAMP, "convert": soql_datetime},
+        "incremental": {
+            "cursor_path": "SystemModstamp",
+            "initial_value": INITIAL_MODSTAMP,
+            "convert": soql_datetime,
+        },
     }
     if obj in OPTIONAL_OBJECTS:
         endpoint["response_actions"] = [{"status_code": 400, "content": "INVALID_TYPE", "action": "ignore"}]
@@ -108,7 +114,10 @@ def _query_resource(obj: str, api_version: str) -> dict[str, Any]:
 
 def salesforce_api_source(settings: SalesforceSettings) -> DltSource:
     config = {
-        "client": {"base_url": settings.instance_url.rstrip("/") + "/", "auth": BearerTokenAuth(settings.token)},
+        "client": {
+            "base_url": settings.instance_url.rstrip("/") + "/",
+            "auth": BearerTokenAuth(settings.token),
+        },
         "resources": [_query_resource(obj, settings.api_version) for obj in OBJECTS],
     }
     return rest_api_source(config, name="salesforce")
@@ -123,8 +132,14 @@ def _csv_rows(path: Path, fields: list[str]) -> Iterator[dict[str, Any]]:
 def _export_resource(obj: str, folder: Path):
     path = folder / f"{obj}.csv"
 
-    @dlt.resource(name=OBJECTS[obj][0], primary_key="Id", write_disposition="merge", columns=_text_columns(obj))
-    def rows(modstamp=dlt.sources.incremental("SystemModstamp", initial_value=INITIAL_MODSTAMP)):
+    @dlt.resource(
+        name=OBJECTS[obj][0],
+        primary_key="Id",
+        write_disposition="merge",
+        columns=_text_columns(obj),
+        incremental=dlt.sources.incremental("SystemModstamp", initial_value=INITIAL_MODSTAMP),
+    )
+    def rows():
         if path.exists():  # an export without an object's file has none of it
             yield from _csv_rows(path, _fields(obj))
 
@@ -177,7 +192,7 @@ def salesforce_mapping() -> CrmMapping:
     ]  # fmt: skip
     seeds = [
         Seed("salesforce_task_subtypes", ["task_subtype", "event_type", "direction"],
-             {"event_type": ["call", "email", ""], "direction": ["outbound", "inbound", ""]}),
+             {"event_type": ["call", "email", ""], "direction": [*DIRECTIONS, ""]}),
         Seed("salesforce_call_dispositions", ["call_disposition", "outcome"], {"outcome": CALL_OUTCOMES}),
         Seed("salesforce_quote_statuses", ["quote_status", "sent", "lost"],
              {"sent": ["true", "false"], "lost": ["true", "false"]}),

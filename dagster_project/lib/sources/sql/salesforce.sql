@@ -62,7 +62,7 @@ task_rows as (
         case
             when not subtype_known then 'unknown TaskSubtype ' || coalesce(subtype, '(empty)')
                  || ': add it to seeds/salesforce_task_subtypes.csv'
-            when event_type = '' or not crm_bool(is_closed) or lower(call_type) = 'internal' then null
+            when event_type is null or not crm_bool(is_closed) or lower(call_type) = 'internal' then null
             when completed_at is null then 'completed task has no CompletedDateTime (ActivityDate is date-only)'
             when nullif(who_id, '') is null then 'task has no WhoId (a contact or a lead)'
             when person is null then 'WhoId ' || who_id || ' is neither a contact (003) nor a lead (00Q)'
@@ -74,7 +74,7 @@ task_rows as (
             then 'unknown CallDisposition ''' || call_disposition || ''': add it to seeds/salesforce_call_dispositions.csv'
         end as reject_reason,
         case
-            when event_type = '' then 'TaskSubtype ' || subtype || ' is neither a call nor an email'
+            when subtype_known and event_type is null then 'TaskSubtype ' || subtype || ' is neither a call nor an email'
             when not crm_bool(is_closed) then 'task not completed (Status ' || coalesce(status, '(empty)') || ')'
             when event_type = 'call' and lower(call_type) = 'internal' then 'internal call (CallType Internal)'
         end as no_event_reason,
