@@ -100,6 +100,15 @@ def populate(api: HubSpotApi) -> None:
         createdate="2025-01-02T00:00:00Z",
         hs_analytics_source="DIRECT_TRAFFIC",
         hubspot_owner_id="2",
+    )  # a customer since 2024 (deal 509)
+    api.put(
+        "contacts",
+        "107",
+        "2025-01-15T10:00:00Z",
+        createdate="2025-01-15T10:00:00Z",
+        hs_analytics_source="REFERRALS",
+        hubspot_owner_id="2",
+        referred_by="105",
     )
 
     def call(cid, when, direction, disposition, contact, owner="1", status="COMPLETED", ticket=None):
@@ -188,6 +197,26 @@ def populate(api: HubSpotApi) -> None:
     )
     deal("507", "2025-02-26T12:00:00Z", "closedwon", "103", closedate="2025-02-26T00:00:00Z")
     deal(
+        "509",
+        "2024-09-01T12:00:00Z",
+        "closedwon",
+        "105",
+        "default",
+        "3000",
+        "2024-09-01T00:00:00Z",
+        owner="2",
+    )
+    deal(
+        "510",
+        "2024-10-15T12:00:00Z",
+        "closedwon",
+        "105",
+        "default",
+        "1000",
+        "2024-10-15T00:00:00Z",
+        owner="2",
+    )
+    deal(
         "508",
         "2025-03-05T12:00:00Z",
         "102",
@@ -238,6 +267,10 @@ SYNC1_EVENTS = [
           rep_id="hubspot:owner:3", referred_contact_id=c("104"), is_valid=False),
     event(c("105"), "lead_created", "2025-01-02T00:00:00Z", "105", "2025-01-02T00:00:00Z", rep_id=BEN,
           lead_source="direct_traffic"),
+    event(c("107"), "lead_created", "2025-01-15T10:00:00Z", "107", "2025-01-15T10:00:00Z", rep_id=BEN,
+          lead_source="referrals"),
+    event(c("107") + ":referral", "referral", "2025-01-15T10:00:00Z", "105", "2025-01-15T10:00:00Z", rep_id=BEN,
+          referred_contact_id=c("107"), is_valid=True),
     # calls: direction and disposition; a call on a ticket is support
     event("hubspot:call:201", "call", "2025-01-08T10:00:00Z", "101", "2025-01-08T10:00:00Z", rep_id=ANA,
           direction="outbound", purpose="sales", outcome="connected"),
@@ -274,6 +307,10 @@ SYNC1_EVENTS = [
           offer_id="hubspot:deal:502"),
     event("hubspot:deal:506", "purchase", "2025-02-25T00:00:00Z", "105", "2025-02-25T12:00:00Z", rep_id=BEN,
           offer_id="hubspot:deal:506", amount=800.5),
+    event("hubspot:deal:509", "purchase", "2024-09-01T00:00:00Z", "105", "2024-09-01T12:00:00Z", rep_id=BEN,
+          offer_id="hubspot:deal:509", amount=3000.0),
+    event("hubspot:deal:510", "purchase", "2024-10-15T00:00:00Z", "105", "2024-10-15T12:00:00Z", rep_id=BEN,
+          offer_id="hubspot:deal:510", amount=1000.0),
     # "Lost (renewal)" is closed with probability 1: won, whatever its label says
     event("hubspot:deal:508", "purchase", "2025-03-05T00:00:00Z", "105", "2025-03-05T12:00:00Z", rep_id=BEN,
           offer_id="hubspot:deal:508", amount=500.0),

@@ -61,7 +61,7 @@ def test_first_sync_gives_the_events_of_every_rule(hubspot):
 def test_every_record_is_mapped_or_has_its_reason(hubspot):
     result = hubspot.first
     records = hubspot.first_records
-    assert (result.records, result.mapped, result.no_event, result.rejected) == (37, 24, 4, 9)
+    assert (result.records, result.mapped, result.no_event, result.rejected) == (40, 27, 4, 9)
     assert records == result.records and result.balanced()
     ledger = outcomes(hubspot.warehouse, "hubspot", result.sync_id)
     assert len(ledger) == records
