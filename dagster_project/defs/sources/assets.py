@@ -59,7 +59,11 @@ def _result_metadata(result: SyncResult) -> dict[str, dg.MetadataValue]:
         "records_no_event": dg.MetadataValue.int(result.no_event),
         "records_rejected": dg.MetadataValue.int(result.rejected),
         "events": dg.MetadataValue.int(result.events),
-        "events_file": dg.MetadataValue.path(str(result.events_file) if result.events_file else ""),
+        "events_file": (
+            dg.MetadataValue.path(str(result.events_file))
+            if result.events_file
+            else dg.MetadataValue.text("none: no events this sync")
+        ),
         "not_mapped": dg.MetadataValue.md("\n".join(lines) if result.reasons else "_every record mapped_"),
     }
 
@@ -78,6 +82,9 @@ def crm_assets(
     translator = CrmTranslator(crm)
     specs = build_dlt_asset_specs(definition_source, None, translator)
 
+    def source_settings(context) -> HubSpotSettings | SalesforceSettings:
+        return getattr(context.resources, crm).settings()  # checked: a bad value names its variable
+
     @dg.multi_asset(
         name=f"{crm}_extract",
         specs=specs,
@@ -92,9 +99,6 @@ def crm_assets(
         dlt: DagsterDltResource = context.resources.dlt
         yield from dlt.run(context=context, dlt_source=source_of(settings), dlt_pipeline=pipeline,
                            dagster_dlt_translator=translator)  # fmt: skip
-
-    def source_settings(context) -> HubSpotSettings | SalesforceSettings:
-        return getattr(context.resources, crm).settings()
 
     @dg.asset(
         key=[crm, "canonical_events"],

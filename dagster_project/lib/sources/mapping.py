@@ -1,4 +1,4 @@
-"""Map dlt's CRM tables to canonical events (docs/contract.md section 9), in DuckDB SQL.
+"""Map dlt's CRM tables to canonical events (docs/contract.md, "Sources"; docs/sources.md), in DuckDB SQL.
 
 One pass over a CRM's staging file (staging.py):
 
