@@ -310,6 +310,7 @@ def map_to_landing(
     waiting for time (a meeting that has not ended yet) compare with.
     """
     sync_id = now.strftime("%Y%m%dT%H%M%S%fZ")
+    database.parent.mkdir(parents=True, exist_ok=True)  # nothing extracted yet: a sync of no records
     with duckdb.connect(str(database)) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(LEDGER_DDL)
