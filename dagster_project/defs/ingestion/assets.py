@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.defs.sources import CRM_EVENT_KEYS
 from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, summarize
@@ -19,7 +20,12 @@ RAW_TABLES = {
     name="raw_ingestion",
     specs=[
         dg.AssetSpec(
-            ["raw", table], description=description, group_name="raw", kinds={"duckdb"}, deps=CRM_EVENT_KEYS
+            ["raw", table],
+            description=description,
+            group_name="raw",
+            kinds={"duckdb"},
+            owners=DATA_ENGINEERING,
+            deps=CRM_EVENT_KEYS,
         )
         for table, description in RAW_TABLES.items()
     ],

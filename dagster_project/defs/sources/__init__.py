@@ -4,7 +4,7 @@ credentials are set when the definitions load."""
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
-from .assets import CRM_EVENT_KEYS, hubspot_assets, salesforce_assets
+from .assets import CRM_EVENT_KEYS, hubspot_assets, salesforce_assets, switched_off
 from .resources import (
     HubSpotResource,
     SalesforceResource,
@@ -16,8 +16,12 @@ from .resources import (
 
 
 def build_defs(hubspot: bool, salesforce: bool) -> dg.Definitions:
-    """The groups asked for, with their resources. Tests pass other resources to their runs."""
-    assets = [*(hubspot_assets() if hubspot else []), *(salesforce_assets() if salesforce else [])]
+    """The groups asked for, with their resources; a CRM left off is one external asset that says how
+    to turn it on. Tests pass other resources to their runs."""
+    assets = [
+        *(hubspot_assets() if hubspot else [switched_off("hubspot")]),
+        *(salesforce_assets() if salesforce else [switched_off("salesforce")]),
+    ]
     return dg.Definitions(
         assets=assets,
         resources={

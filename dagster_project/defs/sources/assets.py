@@ -14,6 +14,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asse
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
+from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.sources.hubspot import HubSpotSettings, hubspot_mapping, hubspot_source
 from dagster_project.lib.sources.mapping import CrmMapping, SyncResult, map_to_landing
@@ -24,6 +25,11 @@ CRM_EVENT_KEYS = [
     dg.AssetKey(["hubspot", "canonical_events"]),
     dg.AssetKey(["salesforce", "canonical_events"]),
 ]
+# What turns each CRM on (read when the definitions load).
+SWITCHES = {
+    "hubspot": "SALES_HUBSPOT_TOKEN",
+    "salesforce": "SALES_SALESFORCE_INSTANCE_URL and _TOKEN, or _EXPORT_DIR",
+}
 
 
 class MappingConfig(dg.Config):
@@ -37,14 +43,18 @@ class CrmTranslator(DagsterDltTranslator):
         self.crm = crm
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        table = data.resource.name
         return (
             super()
             .get_asset_spec(data)
             .replace_attributes(
-                key=dg.AssetKey([self.crm, data.resource.name]),
+                key=dg.AssetKey([self.crm, table]),
                 deps=[],
                 group_name=self.crm,
                 kinds={"dlt", "duckdb"},
+                owners=DATA_ENGINEERING,
+                description=f"dlt's `{table}` table of {self.crm}: every record read so far, in "
+                f"<warehouse folder>/dlt/{self.crm}_extract.duckdb (docs/sources.md).",
             )
         )
 
@@ -105,6 +115,7 @@ def crm_assets(
         deps=[spec.key for spec in specs],
         group_name=crm,
         kinds={"duckdb", "parquet"},
+        owners=DATA_ENGINEERING,
         required_resource_keys={crm, "warehouse"},
         description=(
             f"Map the {crm} records of this sync to canonical events: Parquet in SALES_LANDING_DIR/{crm}/; "
@@ -150,4 +161,14 @@ def salesforce_assets() -> list[dg.AssetsDefinition]:
         ),
         salesforce_source,
         lambda settings: salesforce_mapping(),
+    )
+
+
+def switched_off(crm: str) -> dg.AssetSpec:
+    """A CRM that is off: its events asset, external, says how to turn it on (the raw layer names it)."""
+    return dg.AssetSpec(
+        [crm, "canonical_events"],
+        group_name=crm,
+        owners=DATA_ENGINEERING,
+        description=f"{crm} extraction is off: set {SWITCHES[crm]} and reload (docs/sources.md).",
     )
