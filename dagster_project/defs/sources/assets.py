@@ -90,6 +90,9 @@ def crm_assets(
     real source from the resource's settings with `source_of`.
     """
     translator = CrmTranslator(crm)
+    # One sync of a CRM at a time (pools default to a limit of 1: dagster_home/dagster.yaml): two runs
+    # would race on dlt's state and its DuckDB file. The warehouse is not touched, so not its pool.
+    pool = f"{crm}_sync"
     specs = build_dlt_asset_specs(definition_source, None, translator)
 
     def source_settings(context) -> HubSpotSettings | SalesforceSettings:
@@ -99,6 +102,7 @@ def crm_assets(
         name=f"{crm}_extract",
         specs=specs,
         can_subset=False,  # a sync extracts every table: a partial one would move the cursors of the rest
+        pool=pool,
         required_resource_keys={crm, "dlt", "warehouse"},
         description=f"Extract what changed in {crm} since the last sync (dlt, into its own DuckDB file).",
     )
@@ -116,6 +120,7 @@ def crm_assets(
         group_name=crm,
         kinds={"duckdb", "parquet"},
         owners=DATA_ENGINEERING,
+        pool=pool,
         required_resource_keys={crm, "warehouse"},
         description=(
             f"Map the {crm} records of this sync to canonical events: Parquet in SALES_LANDING_DIR/{crm}/; "
