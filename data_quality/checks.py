@@ -129,3 +129,12 @@ CHECKS_BY_LAYER: dict[str, list[QualityCheck]] = {
     "marts": MART_CHECKS,
 }
 ALL_CHECKS = [check for checks in CHECKS_BY_LAYER.values() for check in checks]
+
+
+def checks_story(layer: str, outcomes: list, seconds: float) -> str:
+    """One line on a layer's checks: how many passed, and which failed with their severity."""
+    failed = [o for o in outcomes if not o.passed]
+    line = f"Checks ({layer}): {len(outcomes) - len(failed)} of {len(outcomes)} passed"
+    if failed:
+        line += "; failed: " + ", ".join(f"{o.check.name} ({o.check.severity})" for o in failed)
+    return line + f" in {seconds:.1f} s."

@@ -6,8 +6,10 @@ import duckdb
 from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.defs.sources import CRM_EVENT_KEYS
-from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, summarize
+from dagster_project.lib.ingestion.loader import load_landing_dir, summarize
+from dagster_project.lib.ingestion.progress import LoadProgress
 from dagster_project.lib.metadata import files_markdown, table_metadata
+from dagster_project.lib.run_log import STORY
 
 RAW_TABLES = {
     "sales_events": "Accepted rows of the landing files, typed, one row per delivered row.",
@@ -34,22 +36,11 @@ RAW_TABLES = {
 )
 def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings()
-    context.log.info(f"Scanning {settings.landing_dir} into {settings.warehouse}")
-
-    def report(index: int, total: int, result: FileResult) -> None:
-        if result.status == "skipped":
-            context.log.debug(f"[{index}/{total}] {result.source_file}: already loaded, skipped")
-        elif result.status == "failed":
-            context.log.error(f"[{index}/{total}] {result.source_file}: FAILED: {result.error}")
-        else:
-            context.log.info(
-                f"[{index}/{total}] {result.source_file}: {result.rows_read} rows read, "
-                f"{result.rows_accepted} accepted, {result.rows_rejected} rejected"
-            )
-
-    results = load_landing_dir(settings.landing_dir, settings.warehouse, context.run_id, on_file=report)
+    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse}")
+    progress = LoadProgress(say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error)
+    results = load_landing_dir(settings.landing_dir, settings.warehouse, context.run_id, on_file=progress)
     summary = summarize(results)
-    context.log.info(f"Ingestion summary: {summary}")
+    context.log.info(progress.summary(results), extra=STORY)
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         for table in RAW_TABLES:
