@@ -5,6 +5,7 @@ import duckdb
 
 from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.defs.sources import CRM_EVENT_KEYS
 from dagster_project.lib.ingestion.gate import apply_gate
 from dagster_project.lib.ingestion.loader import load_landing_dir, summarize
 from dagster_project.lib.ingestion.progress import LoadProgress
@@ -30,6 +31,7 @@ RAW_TABLES = {
             group_name="raw",
             kinds={"duckdb"},
             owners=DATA_ENGINEERING,
+            deps=CRM_EVENT_KEYS,
         )
         for table, description in RAW_TABLES.items()
     ],
