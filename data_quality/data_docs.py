@@ -1,7 +1,9 @@
-"""The Data Docs' index page, and the ledger of check results behind it.
+"""The Data Docs' index page, the ledger of check results behind it, and pages that open offline.
 
-GX renders one HTML page per validation result (`validations/...`) and per suite (`expectations/...`);
-those pages are static and read fine offline. GX's own index page is not built: it loads its list
+GX renders one HTML page per validation result (`validations/...`) and per suite (`expectations/...`).
+Their content is static HTML, but they load Bootstrap, jQuery, Vega and a logo from public CDNs:
+`make_offline` removes those references and links the project's own small stylesheet
+(`offline.css`), so every page reads the same with no network. GX's own index page is not built: it loads its list
 with scripts from public CDNs (empty offline), and it lists only the results in its store, while
 each layer's checks run in their own step with an ephemeral context. Instead, `index.html` is
 written here: a static page (no scripts) with the latest result of every check, the recent history
@@ -16,9 +18,30 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 INDEX = "index.html"
+OFFLINE_CSS = "offline.css"
+# Tags that would fetch something from the network: scripts, stylesheets and images at http(s) URLs.
+_REMOTE_TAG = re.compile(
+    r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<link[^>]*\bhref="https?://[^"]*"[^>]*>'
+    r'|<img[^>]*\bsrc="https?://[^"]*"[^>]*>',
+    re.IGNORECASE,
+)
+_STYLESHEET = """
+body { font-family: system-ui, sans-serif; margin: 0; color: #222; }
+.container, .container-fluid { padding: 1em 2em; }
+.navbar { background: #f3f3f3; padding: 0.5em 2em; border-bottom: 1px solid #ddd; }
+.navbar-brand, .breadcrumb { font-weight: bold; margin-right: 1em; }
+.breadcrumb { list-style: none; display: flex; gap: 0.5em; padding: 0; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+.card { border: 1px solid #ddd; border-radius: 6px; margin: 1em 0; padding: 0.5em 1em; }
+.card-header { font-weight: bold; }
+.text-danger, .fa-times { color: #cf222e; } .text-success, .fa-check-circle { color: #1a7f37; }
+.sticky, .d-none, .modal { display: none; }
+"""
 LEDGER = "checks.json"
 HISTORY_LENGTH = 500  # results kept in the history, with their pages
 
@@ -127,3 +150,16 @@ def render(ledger: dict) -> str:
 </table>
 </body></html>
 """
+
+
+def make_offline(docs_dir: Path, pages: list[Path]) -> None:
+    """Strip the network references of GX's pages and link the local stylesheet instead."""
+    _write_atomically(docs_dir / OFFLINE_CSS, _STYLESHEET)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        stylesheet = os.path.relpath(docs_dir / OFFLINE_CSS, page.parent)
+        offline = _REMOTE_TAG.sub("", text)
+        if f'href="{stylesheet}"' not in offline:
+            offline = offline.replace("</head>", f'<link rel="stylesheet" href="{stylesheet}"></head>', 1)
+        if offline != text:
+            _write_atomically(page, offline)

@@ -278,6 +278,8 @@ def _publish(
             pages[key.expectation_suite_identifier.name] = _page(context, key)
         for outcome in outcomes:
             outcome.data_docs_page = pages.get(outcome.check.name)
+        suite_pages = [_page(context, ExpectationSuiteIdentifier(o.check.name)) for o in outcomes]
+        data_docs.make_offline(docs_dir, [p for p in [*pages.values(), *suite_pages] if p is not None])
         data_docs.record(docs_dir, [_ledger_entry(context, o, docs_dir, run_id) for o in outcomes], notices)
     except Exception as exc:  # noqa: BLE001 - a report must not fail the checks
         log.warning(f"Could not write the Data Docs into {docs_dir}: {type(exc).__name__}: {exc}")

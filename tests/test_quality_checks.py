@@ -4,6 +4,8 @@ run in which a load over the reject limit holds staging and the marts (the raw g
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -127,6 +129,15 @@ def test_data_docs_index_is_static_and_links_every_layers_results(tmp_path):
         assert (docs / entry["page"]).exists() and entry["page"] in index
         assert (docs / entry["suite_page"]).exists()
     assert "Home" in (docs / ledger["latest"]["gx_raw_reject_share"]["page"]).read_text()
+    # GX's pages fetch nothing from the network: no remote script, stylesheet or image is left.
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) >= 2 * len(names)  # a result page and a suite page per check
+    for page in pages:
+        text = page.read_text()
+        assert not re.search(r'<(script|img)[^>]*src="https?:|<link[^>]*href="https?:', text), page
+    result_page = docs / ledger["latest"]["gx_raw_reject_share"]["page"]
+    assert f'href="{os.path.relpath(docs / "offline.css", result_page.parent)}"' in result_page.read_text()
+    assert (docs / "offline.css").read_text().strip()
 
 
 def test_data_docs_keep_only_the_pages_of_the_kept_history(tmp_path, monkeypatch):
