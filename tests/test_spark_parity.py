@@ -1,6 +1,7 @@
 """The same dbt models on Spark: generated dirty data through both targets, every model equal.
 
-One dirty data set (python -m dagster_project.demo --dirty) goes through a real Dagster run with
+One dirty data set (python -m dagster_project.demo --dirty), after a broken export whose load is
+held out of staging, goes through a real Dagster run with
 SALES_DBT_TARGET=spark: the loader writes the raw layer and the lake, dbt builds every model in Spark
 (one dbt process: one Spark session, local mode) from the lake and exports them as Parquet, the
 warehouse gets views over them, quality checks run on those views, and publishing serves them.
@@ -24,12 +25,13 @@ import pytest
 
 from dagster_project.defs.resources import EngineResource
 from dagster_project.lib.dbt_target import DEFAULT_JAVA_HOME, DbtTarget, java_environment
+from dagster_project.lib.ingestion.gate import apply_gate
 from dagster_project.lib.ingestion.loader import load_landing_dir
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.lib.serving.publish import SERVING_DB, publish_marts
 from dagster_project.lib.settings import DBT_PROJECT_DIR
 from dagster_project.lib.spark.mirror import exported_models, mirror_exported_models
-from tests.conftest import warehouse_settings
+from tests.conftest import warehouse_settings, write_jsonl
 
 DBT = str(Path(sys.executable).parent / "dbt")
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -60,11 +62,31 @@ def generate(landing: Path) -> None:
     )  # fmt: skip
 
 
+# An earlier export, mostly broken: its load is held out of staging (lib/ingestion/gate.py), and its
+# good rows must stay out of the models on both engines (Spark gets the held loads as a var).
+HELD_FILE = "0_broken_export.jsonl"
+HELD_ROWS = [
+    {"event_id": f"held-{i}", "event_type": "call", "occurred_at": f"2025-03-0{i}T10:00:00Z",
+     "contact_id": "held-contact", "rep_id": "held-rep", "direction": "outbound", "outcome": "connected"}
+    for i in range(1, 5)
+] + ["{not json"] * 6  # fmt: skip
+
+
+def load_held_file(landing: Path, warehouse: Path) -> None:
+    """The broken export, loaded and held by an earlier run (load 1)."""
+    [result] = load_landing_dir(landing, warehouse, run_id="an-earlier-run")
+    assert (result.source_file, result.rows_accepted, result.rows_rejected) == (HELD_FILE, 4, 6)
+    new_holds, _ = apply_gate(warehouse, "an-earlier-run", max_reject_share=0.05)
+    assert [hold.load_id for hold in new_holds] == [1]
+
+
 def build_with_duckdb(landing: Path, root: Path) -> DbtTarget:
-    """The default engine, by hand: load, `dbt run`, publish."""
+    """The default engine, by hand: load, hold, `dbt run`, publish."""
     target = DbtTarget.resolve("duckdb", root / "warehouse.duckdb")
-    [result] = load_landing_dir(landing, target.warehouse)
-    assert result.rows_rejected > 0 and result.rows_accepted > 0  # dirty data, mostly good
+    results = load_landing_dir(landing, target.warehouse, run_id="duckdb-run")
+    assert [r.status for r in results] == ["skipped", "loaded"]  # the held file was loaded before
+    assert results[1].rows_rejected > 0 and results[1].rows_accepted > 0  # dirty data, mostly good
+    assert apply_gate(target.warehouse, "duckdb-run", max_reject_share=0.05)[0] == []
     done = subprocess.run(
         [DBT, "run", "--profiles-dir", ".", *target.cli_args(), "--vars", json.dumps({"warehouse": str(target.warehouse)}),
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
@@ -79,11 +101,14 @@ def build_with_duckdb(landing: Path, root: Path) -> DbtTarget:
 def built(tmp_path_factory, definitions, dagster_instance) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("parity")
     landing = root / "landing"
+    spark_root = root / "spark_side"
+    spark = DbtTarget.resolve("spark", spark_root / "warehouse.duckdb")
+    write_jsonl(landing / HELD_FILE, HELD_ROWS)
+    for side in (root / "duckdb_side", spark_root):
+        load_held_file(landing, side / "warehouse.duckdb")
     generate(landing)
     duck = build_with_duckdb(landing, root / "duckdb_side")
 
-    spark_root = root / "spark_side"
-    spark = DbtTarget.resolve("spark", spark_root / "warehouse.duckdb")
     job = definitions.resolve_job_def("refresh_sales_metrics")
     everything = job.get_subset(
         asset_selection=set(job.asset_layer.selected_asset_keys), asset_check_selection=set(SPARK_RUN_CHECKS)
@@ -122,9 +147,22 @@ def test_a_spark_run_builds_every_model_outside_the_warehouse(built):
     # The warehouse holds the raw layer and views over Spark's files: no table of a model.
     with duckdb.connect(str(spark.warehouse), read_only=True) as con:
         kinds = set(con.execute("select table_schema, table_type from information_schema.tables").fetchall())
-    assert kinds == {("raw", "BASE TABLE"), *((schema, "VIEW") for schema in MODEL_SCHEMAS)}
-    # The lake holds the one load, and Spark read it: its staging has the staged events.
-    assert sorted(p.name for p in (spark.lake_dir / "sales_events").iterdir()) == ["load_id=1"]
+    assert {schema for schema, kind in kinds if kind == "BASE TABLE"} == {"raw"}
+    assert {(schema, kind) for schema, kind in kinds if schema != "raw"} == {
+        (s, "VIEW") for s in MODEL_SCHEMAS
+    }
+    # The lake holds both loads; the held one stays out of the models on both engines.
+    assert sorted(p.name for p in (spark.lake_dir / "sales_events").iterdir()) == ["load_id=1", "load_id=2"]
+    staged = f"read_parquet('{spark.export_dir}/staging/stg_sales_events/*.parquet')"
+    for relation, warehouse in (
+        (staged, spark.warehouse),
+        ("staging.stg_sales_events", built["duckdb"].warehouse),
+    ):
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute(
+                f"select count(*) from {relation} where event_id like 'held-%'"
+            ).fetchone() == (0,)
+            assert con.execute(f"select count(distinct load_id) from {relation}").fetchone() == (1,)
 
 
 def test_checks_pass_on_the_models_spark_built(built):
@@ -180,8 +218,12 @@ def test_sales_duckdb_serves_the_same_metric_values_whichever_engine(built):
 def test_spark_target_passes_its_folders_and_java_17(tmp_path):
     target = DbtTarget.resolve("spark", tmp_path / "w.duckdb")
     assert target.cli_args() == ["--target", "spark"]
-    assert target.dbt_vars() == {"dbt_target": "spark", "lake_dir": str(tmp_path / "lake"),
-                                 "spark_dir": str(tmp_path / "spark")}  # fmt: skip
+    assert target.dbt_vars() == {
+        "dbt_target": "spark",
+        "lake_dir": str(tmp_path / "lake"),
+        "spark_dir": str(tmp_path / "spark"),
+        "held_load_ids": [],  # no warehouse yet: nothing held
+    }
     assert DbtTarget.resolve("duckdb", tmp_path / "w.duckdb").dbt_vars() == {}  # DuckDB runs as before
     if DEFAULT_JAVA_HOME.is_dir():
         assert java_environment({}) == {"JAVA_HOME": str(DEFAULT_JAVA_HOME)}

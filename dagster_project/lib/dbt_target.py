@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from dagster_project.lib.ingestion.lake import default_lake_dir
+from dagster_project.lib.sql import has_table
 
 ENV_VAR = "SALES_DBT_TARGET"
 DEFAULT_TARGET = "duckdb"
@@ -82,13 +85,29 @@ class DbtTarget:
         """Flags for every dbt command: the target, whatever the profile's default is."""
         return ["--target", self.name]
 
-    def dbt_vars(self) -> dict[str, str]:
+    def dbt_vars(self) -> dict[str, object]:
         """dbt vars the Spark targets read (profiles.yml, macros/raw_source.sql, macros/export.sql),
         beside lib/dbt_build.py's; none for DuckDB, whose build is configured as before. The target's
-        name is among them so that a build's fingerprint changes with the engine."""
+        name is among them so that a build's fingerprint changes with the engine, and the loads held
+        out of staging, which Spark cannot read from the warehouse."""
         if not self.is_spark:
             return {}
-        return {"dbt_target": self.name, "lake_dir": str(self.lake_dir), "spark_dir": str(self.spark_dir)}
+        return {
+            "dbt_target": self.name,
+            "lake_dir": str(self.lake_dir),
+            "spark_dir": str(self.spark_dir),
+            "held_load_ids": held_load_ids(self.warehouse),
+        }
+
+
+def held_load_ids(warehouse: Path) -> list[int]:
+    """The loads staging leaves out (the warehouse's raw.held_load_ids, lib/ingestion/gate.py)."""
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not has_table(con, "raw", "held_load_ids"):
+            return []
+        return [row[0] for row in con.execute("select load_id from raw.held_load_ids order by 1").fetchall()]
 
 
 def java_environment(current: Mapping[str, str] | None = None) -> dict[str, str]:

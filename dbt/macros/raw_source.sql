@@ -1,10 +1,12 @@
 {# The dbt source raw.sales_events on each engine, made by the on-run-start hook of dbt_project.yml.
 
-   DuckDB: the table the loader writes in the warehouse file; nothing to do.
-   Spark: an external table over the lake (dagster_project/lib/ingestion/lake.py), one partition per
-   load: <SALES_LAKE_DIR>/sales_events/load_id=<n>/part-0.parquet. It is declared again at every run
-   (dropping an external table leaves its files alone), so a moved lake is followed, and the
-   partitions are listed again so the loads written since the last run are read. #}
+   DuckDB: the tables the loader writes in the warehouse file; nothing to do.
+   Spark: raw.sales_events is an external table over the lake (dagster_project/lib/ingestion/lake.py),
+   one partition per load: <lake_dir>/sales_events/load_id=<n>/part-0.parquet. It is declared again at
+   every run (dropping an external table leaves its files alone), so a moved lake is followed, and the
+   partitions are listed again so the loads written since the last run are read. raw.held_load_ids
+   (the loads staging leaves out) is a view of the var `held_load_ids`, which the Dagster asset reads
+   from the warehouse (lib/dbt_target.py). #}
 {% macro create_raw_source() -%}
     {{ return(adapter.dispatch('create_raw_source')()) }}
 {%- endmacro %}
@@ -46,4 +48,9 @@
         location '{{ dbt.escape_single_quotes(location) }}'
     {%- endcall %}
     {% do run_query('msck repair table raw.sales_events') %}
+    {%- set held = var('held_load_ids', []) | map('int') | join(', ') %}
+    {% do run_query(
+        'create or replace view raw.held_load_ids as '
+        ~ 'select explode(cast(array(' ~ held ~ ') as array<bigint>)) as load_id'
+    ) %}
 {%- endmacro %}
