@@ -10,7 +10,7 @@ import duckdb
 
 from dagster_project.definitions import defs as project_defs
 from dagster_project.defs import dbt, ingestion, sources
-from dagster_project.defs.resources import warehouse_resource
+from dagster_project.defs.resources import engine_resource, warehouse_resource
 from dagster_project.defs.sources import CRM_EVENT_KEYS, HubSpotResource
 from tests.conftest import warehouse_settings, write_jsonl
 
@@ -46,7 +46,8 @@ def test_hubspot_alone_gives_the_metrics_of_the_same_activity_as_canonical_event
         dg.Definitions(
             jobs=[dg.define_asset_job("from_hubspot", metrics),
                   dg.define_asset_job("from_events", metrics - dg.AssetSelection.groups("hubspot"))],
-            resources={"warehouse": warehouse_resource()}, executor=dg.in_process_executor,
+            resources={"warehouse": warehouse_resource(), "engine": engine_resource()},
+            executor=dg.in_process_executor,
         ),
     )  # fmt: skip
 
