@@ -1,8 +1,9 @@
-"""Everything Dagster loads: the merge of each concern's own definitions (see docs/architecture.md)."""
+"""Everything Dagster loads: the merge of each concern's own definitions (docs/architecture.md)."""
 
 import dagster as dg
 
 from dagster_project.defs import alerts, automation, dbt, ingestion, planning, quality, serving
+from dagster_project.defs.resources import alerting_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
 defs = dg.Definitions.merge(
@@ -13,5 +14,8 @@ defs = dg.Definitions.merge(
     serving.defs,
     alerts.defs,
     automation.defs,
-    dg.Definitions(executor=dg.in_process_executor),
+    dg.Definitions(
+        resources={"warehouse": warehouse_resource(), "alerting": alerting_resource()},
+        executor=dg.in_process_executor,
+    ),
 )

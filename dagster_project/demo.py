@@ -34,32 +34,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# --- vocabularies (CONTRACT section 2); the generator works on their integer codes ---------------
+from dagster_project.lib.vocabulary import (
+    CALL_OUTCOMES,
+    CANONICAL_COLUMNS,
+    DIRECTIONS,
+    EVENT_TYPES,
+    MEETING_OUTCOMES,
+    PURPOSES,
+)
 
-EVENT_TYPES = [
-    "lead_created", "lead_qualified", "call", "email", "meeting", "offer_sent", "offer_lost",
-    "purchase", "referral",
-]  # fmt: skip
+# --- the contract's vocabularies (lib/vocabulary.py); the generator works on their integer codes ----
+
 LEAD_CREATED, LEAD_QUALIFIED, CALL, EMAIL, MEETING, OFFER_SENT, OFFER_LOST, PURCHASE, REFERRAL = range(9)
 
-CALL_OUTCOMES = ["connected", "voicemail", "gatekeeper", "no_answer", "busy", "wrong_number"]
-MEETING_OUTCOMES = ["held", "no_show", "cancelled"]
 OUTCOMES = CALL_OUTCOMES + MEETING_OUTCOMES  # one code space: meeting outcomes start at 6
 CONNECTED, VOICEMAIL, GATEKEEPER, NO_ANSWER, BUSY, WRONG_NUMBER, HELD, NO_SHOW, CANCELLED = range(9)
 
-DIRECTIONS = ["outbound", "inbound"]
 OUTBOUND, INBOUND = range(2)
-PURPOSES = ["sales", "support"]
 SALES, SUPPORT = range(2)
 NULL = -1  # the code of an absent value in every integer column
 
 LEAD_SOURCES = ["webinar", "website", "referral", "outbound", "event"]
 REPS = [f"rep-{i:02d}" for i in range(1, 9)]
 
-COLUMNS = [
-    "event_id", "event_type", "occurred_at", "contact_id", "rep_id", "lead_source", "direction",
-    "purpose", "outcome", "offer_id", "amount", "referred_contact_id", "is_valid", "updated_at",
-]  # fmt: skip
+COLUMNS = CANONICAL_COLUMNS
 EXTRA_COLUMN = "crm_note"  # an unknown column (dirty mode): kept in the raw layer, ignored downstream
 
 # --- the shape of the business: why the metrics differ by lead source and by rep -------------------

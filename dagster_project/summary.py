@@ -1,93 +1,15 @@
-"""Print what the warehouse holds: files loaded and rejected, and the ten metrics of the latest
-complete month. `make run` calls it after materializing; `python -m dagster_project.summary`."""
+"""`python -m dagster_project.summary`: print what the warehouse of SALES_WAREHOUSE holds (files,
+rejects, the ten metrics of the latest complete month). `make run` calls it after materializing."""
 
-from __future__ import annotations
-
-import duckdb
-
-from dagster_project.lib.metrics_catalog import METRIC_KEYS, METRICS
-from dagster_project.settings import Settings
-
-RATES = {m.key for m in METRICS if m.kind == "rate"}
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return con.execute(sql, [schema, table]).fetchone()[0] > 0
-
-
-def format_value(metric: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if metric in RATES:
-        return f"{value:.1%}"
-    return f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
-
-
-def ingestion_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    files, failed, read, accepted, rejected = con.execute(
-        "select count(*), count(*) filter (where status = 'failed'), coalesce(sum(rows_read), 0),"
-        " coalesce(sum(rows_accepted), 0), coalesce(sum(rows_rejected), 0) from raw.loaded_files"
-    ).fetchone()
-    events = con.execute("select count(distinct event_id) from raw.sales_events").fetchone()[0]
-    lines = [
-        f"Files loaded: {files} ({failed} failed)",
-        f"Rows read: {read:,}  accepted: {accepted:,}  rejected: {rejected:,}  distinct events: {events:,}",
-    ]
-    for source_file, error in con.execute(
-        "select source_file, error from raw.loaded_files where status = 'failed' order by load_id"
-    ).fetchall():
-        lines.append(f"  failed: {source_file}: {error.splitlines()[0]}")
-    top_reasons = con.execute(
-        "select split_part(reason, ':', 1) as why, count(*) from raw.rejected_events"
-        " group by why order by 2 desc, 1 limit 5"
-    ).fetchall()
-    lines += [f"  rejected {n:,} x {why}" for why, n in top_reasons]
-    return lines
-
-
-def metric_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    latest = con.execute(
-        # The month of as_of is still running: the latest complete month is the one before it.
-        "select max(period_start) from marts.metric_values"
-        " where period_start < (select max(period_start) from marts.metric_values)"
-    ).fetchone()[0]
-    if latest is None:
-        return ["No complete month in the data yet."]
-    values = dict(
-        con.execute(
-            "select metric, value from marts.metric_values where dimension = 'all' and period_start = ?",
-            [latest],
-        ).fetchall()
-    )
-    # A cohort metric has no value until its window has passed: show the latest month that has one.
-    latest_known = dict(
-        con.execute(
-            "select metric, arg_max(value, period_start) || '|' || strftime(max(period_start), '%b %Y')"
-            " from marts.metric_values where dimension = 'all' and value is not null group by metric"
-        ).fetchall()
-    )
-    lines = [f"The ten metrics for {latest:%B %Y} (latest complete month, all reps):"]
-    for number, metric in enumerate(METRIC_KEYS, start=1):
-        text = format_value(metric, values.get(metric))
-        if values.get(metric) is None and metric in latest_known:
-            value, month = latest_known[metric].split("|")
-            text += f"  (window not over yet; latest: {format_value(metric, float(value))} in {month})"
-        lines.append(f"  {number:>2}. {metric:<26} {text}")
-    return lines
+from dagster_project.lib.report.summary import summary_lines
+from dagster_project.lib.settings import Settings
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    if not settings.warehouse.exists():
-        raise SystemExit(f"No warehouse at {settings.warehouse}: run `make run` first.")
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        lines = [f"Warehouse: {settings.warehouse}"]
-        if _has_table(con, "raw", "loaded_files"):
-            lines += ingestion_lines(con)
-        if _has_table(con, "marts", "metric_values"):
-            lines += metric_lines(con)
-    print("\n".join(lines))
+    try:
+        print("\n".join(summary_lines(Settings.from_env().warehouse)))
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
 
 
 if __name__ == "__main__":

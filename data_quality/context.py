@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dagster_project.settings import Settings
+from dagster_project.lib.settings import Settings
 
 
 @dataclass(frozen=True)

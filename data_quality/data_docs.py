@@ -1,4 +1,4 @@
-"""Where the Data Docs go, and their index page.
+"""The Data Docs' index page, and the ledger of check results behind it.
 
 GX renders one HTML page per validation result (`validations/...`) and per suite (`expectations/...`);
 those pages are static and read fine offline. GX's own index page is not built: it loads its list
@@ -18,21 +18,9 @@ import json
 import os
 from pathlib import Path
 
-from dagster_project.settings import REPO_ROOT, Settings
-
-DATA_DOCS_ENV = "SALES_DATA_DOCS_DIR"
 INDEX = "index.html"
 LEDGER = "checks.json"
 HISTORY_LENGTH = 500  # results kept in the history, with their pages
-
-
-def data_docs_dir(settings: Settings) -> Path:
-    """$SALES_DATA_DOCS_DIR (relative to the repository root), else `data_docs/` beside the warehouse."""
-    configured = os.environ.get(DATA_DOCS_ENV)
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else REPO_ROOT / path
-    return settings.warehouse.parent / "data_docs"
 
 
 def record(docs_dir: Path, entries: list[dict]) -> Path:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.defs.ingestion.loader import load_landing_dir
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.lib.ingestion.loader import load_landing_dir
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 EVENTS_PER_CONTACT = 9.4  # about what the demo generator writes per contact
 

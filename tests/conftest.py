@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -14,8 +12,8 @@ import pytest
 
 def pytest_configure(config) -> None:
     """Rebuild the dbt manifest before anything loads the definitions, when a dbt file is newer."""
-    from dagster_project.defs.dbt.project import dbt_project, prepare
-    from dagster_project.settings import DBT_PROJECT_DIR
+    from dagster_project.lib.dbt_project import dbt_project, prepare
+    from dagster_project.lib.settings import DBT_PROJECT_DIR
 
     project = dbt_project()
     sources = [
@@ -23,25 +21,6 @@ def pytest_configure(config) -> None:
     ]
     if max(p.stat().st_mtime for p in sources) > project.manifest_path.stat().st_mtime:
         prepare(project)
-
-
-@contextmanager
-def pipeline_env(**values: str | None) -> Iterator[None]:
-    """Set (or unset, for None) the pipeline's environment variables for the duration of a block."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -68,17 +47,28 @@ def run_pipeline(definitions, dagster_instance) -> Callable[..., dg.ExecuteInPro
         serving_dir: Path | None = None,
         raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
-        serving_dir = serving_dir or warehouse.parent / "serving"
-        with pipeline_env(
-            SALES_LANDING_DIR=str(landing_dir),
-            SALES_WAREHOUSE=str(warehouse),
-            SALES_SERVING_DIR=str(serving_dir),
-            SALES_AS_OF=as_of,
-        ):
-            job = definitions.resolve_job_def("refresh_sales_metrics")
-            return job.execute_in_process(instance=dagster_instance, raise_on_error=raise_on_error)
+        resource = warehouse_settings(landing_dir, warehouse, as_of=as_of, serving_dir=serving_dir)
+        job = definitions.resolve_job_def("refresh_sales_metrics")
+        return job.execute_in_process(
+            instance=dagster_instance, raise_on_error=raise_on_error, resources={"warehouse": resource}
+        )
 
     return run
+
+
+def warehouse_settings(
+    landing_dir: Path, warehouse: Path, as_of: str | None = None, serving_dir: Path | None = None, **more: str
+):
+    """The warehouse resource of a test run: its own folders, everything else at its default."""
+    from dagster_project.defs.resources import WarehouseResource
+
+    return WarehouseResource(
+        landing_dir=str(landing_dir),
+        warehouse=str(warehouse),
+        serving_dir=str(serving_dir or warehouse.parent / "serving"),
+        as_of=as_of or "",
+        **more,
+    )
 
 
 def write_jsonl(path: Path, rows: list[dict | str]) -> Path:

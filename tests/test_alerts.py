@@ -10,24 +10,23 @@ import socketserver
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from dagster_project.defs.alerts import defs as alert_defs
-from dagster_project.defs.alerts.delivery import email_message
-from dagster_project.defs.alerts.ledger import AlertLedger
-from dagster_project.defs.alerts.sensors import (
-    alert_failed_checks_sensor,
-    alert_failed_runs_sensor,
-    alerts_for_run,
-)
-from tests.conftest import pipeline_env
+from dagster_project.defs.alerts.sensors import alert_failed_checks_sensor, alert_failed_runs_sensor
+from dagster_project.defs.resources import AlertingResource
+from dagster_project.lib.alerts.config import SmtpSettings
+from dagster_project.lib.alerts.delivery import email_message
+from dagster_project.lib.alerts.dispatch import alerts_for_run
+from dagster_project.lib.alerts.ledger import AlertLedger
 from tests.webhook_receiver import WebhookReceiver, dead_url
 
 RAW = dg.AssetKey(["raw", "sales_events"])
-FAST_RETRIES = {"SALES_ALERT_BACKOFF_SECONDS": "0.05", "SALES_ALERT_TIMEOUT_SECONDS": "2"}
+FAST_RETRIES = {"backoff_seconds": "0.05", "timeout_seconds": "2"}
 
 
 # --- a tiny graph with the shapes of the real one: a raw asset, GX-like checks, a downstream mart ---
@@ -107,9 +106,14 @@ def hook() -> Iterator[WebhookReceiver]:
         yield receiver
 
 
-def tick(sensor, instance: dg.DagsterInstance, cursor: str | None) -> str | None:
+def tick(
+    sensor, instance: dg.DagsterInstance, cursor: str | None, alerting: AlertingResource | None = None
+) -> str | None:
     """One daemon tick of a run-status sensor: the decorated function behind its real cursor logic."""
-    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor)).cursor
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"alerting": alerting or AlertingResource()}
+    )
+    return sensor.evaluate_tick(context).cursor
 
 
 def test_alert_sensors_run_by_default_and_watch_every_run():
@@ -124,8 +128,8 @@ def test_payloads_name_check_asset_severity_run_and_counts(instance):
     result = run_graph(instance)
     assert result.success  # non-blocking failed checks do not fail the run
 
-    with pipeline_env(SALES_DAGSTER_UI_URL="http://dagster.example:3000/"):
-        alerts = alerts_for_run(instance, result.dagster_run, None, "http://dagster.example:3000")
+    ui_url = AlertingResource(ui_url="http://dagster.example:3000/").settings().ui_url
+    alerts = alerts_for_run(instance, result.dagster_run, None, ui_url)
     by_check = {alert["check"]: alert for alert in alerts}
     assert set(by_check) == {"gx_raw_reject_share", "gx_raw_future_dates"}  # the passing check is quiet
 
@@ -145,23 +149,28 @@ def test_payloads_name_check_asset_severity_run_and_counts(instance):
 
 
 def test_success_sensor_posts_each_failed_check_once(home, instance, hook):
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=hook.url, **FAST_RETRIES):
-        started = tick(alert_failed_checks_sensor, instance, None)  # first tick: cursor at "now"
+    with nullcontext(AlertingResource(webhook_url=hook.url, **FAST_RETRIES)) as alerting:
+        started = tick(alert_failed_checks_sensor, instance, None, alerting)  # first tick: cursor at "now"
         result = run_graph(instance)
-        cursor = tick(alert_failed_checks_sensor, instance, started)
+        cursor = tick(alert_failed_checks_sensor, instance, started, alerting)
         bodies = hook.wait_for(2, timeout=5)
         assert sorted(b["check"] for b in bodies) == ["gx_raw_future_dates", "gx_raw_reject_share"]
         assert {b["run_id"] for b in bodies} == {result.run_id}
         assert hook.attempts == 2
 
-        assert tick(alert_failed_checks_sensor, instance, cursor) == cursor  # nothing new
+        assert tick(alert_failed_checks_sensor, instance, cursor, alerting) == cursor  # nothing new
         # The failure sensor has nothing to say about a successful run.
-        tick(alert_failed_runs_sensor, instance, tick(alert_failed_runs_sensor, instance, None))
+        tick(
+            alert_failed_runs_sensor,
+            instance,
+            tick(alert_failed_runs_sensor, instance, None, alerting),
+            alerting,
+        )
 
         # A lost cursor after a daemon restart (a new instance object on the same DAGSTER_HOME):
         # the run is evaluated again, and the ledger keeps it quiet.
         with open_instance(home) as restarted:
-            tick(alert_failed_checks_sensor, restarted, started)
+            tick(alert_failed_checks_sensor, restarted, started, alerting)
             assert AlertLedger(restarted).get(bodies[0]["alert_id"])["status"] == "sent"
         time.sleep(0.5)
         assert len(hook.bodies) == 2 and hook.attempts == 2
@@ -175,10 +184,10 @@ def test_failure_sensor_posts_the_run_failure_and_its_failed_checks(instance, ho
         dagster_instance=instance,
         dagster_run=instance.get_run_by_id(result.run_id),
         dagster_event=result.get_run_failure_event(),
+        resources={"alerting": AlertingResource(webhook_url=hook.url, **FAST_RETRIES)},
     ).for_run_failure()
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=hook.url, **FAST_RETRIES):
-        alert_failed_runs_sensor(context)
-        alert_failed_runs_sensor(context)  # evaluated twice: still one POST per failure
+    alert_failed_runs_sensor(context)
+    alert_failed_runs_sensor(context)  # evaluated twice: still one POST per failure
     bodies = hook.wait_for(3, timeout=5)
     assert len(bodies) == 3 and hook.attempts == 3
     run_alert = next(b for b in bodies if b["kind"] == "run_failed")
@@ -190,11 +199,11 @@ def test_failure_sensor_posts_the_run_failure_and_its_failed_checks(instance, ho
 
 
 def test_a_failed_step_names_its_asset_and_error(instance, hook):
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=hook.url, **FAST_RETRIES):
-        started = tick(alert_failed_runs_sensor, instance, None)
+    with nullcontext(AlertingResource(webhook_url=hook.url, **FAST_RETRIES)) as alerting:
+        started = tick(alert_failed_runs_sensor, instance, None, alerting)
         result = run_graph(instance, with_broken=True)
         assert not result.success
-        tick(alert_failed_runs_sensor, instance, started)
+        tick(alert_failed_runs_sensor, instance, started, alerting)
     run_alert = next(b for b in hook.wait_for(3, timeout=5) if b["kind"] == "run_failed")
     assert run_alert["asset"] == "marts/broken" and run_alert["check"] is None
     assert "warehouse file is locked" in run_alert["failed_steps"][0]["error"]
@@ -217,13 +226,13 @@ def test_the_run_alert_names_the_blocking_check_among_those_of_its_step(instance
 
     job = dg.define_asset_job("refresh_sales_metrics", selection=dg.AssetSelection.all())
     defs = dg.Definitions(assets=[sales_events, conversations], asset_checks=[gx_raw_checks], jobs=[job])
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=hook.url, **FAST_RETRIES):
-        started = tick(alert_failed_runs_sensor, instance, None)
+    with nullcontext(AlertingResource(webhook_url=hook.url, **FAST_RETRIES)) as alerting:
+        started = tick(alert_failed_runs_sensor, instance, None, alerting)
         result = defs.resolve_job_def("refresh_sales_metrics").execute_in_process(
             instance=instance, raise_on_error=False
         )
         assert not result.success
-        tick(alert_failed_runs_sensor, instance, started)
+        tick(alert_failed_runs_sensor, instance, started, alerting)
     bodies = hook.wait_for(2, timeout=5)
     assert sorted(b["kind"] for b in bodies) == ["check_failed", "run_failed"]
     run_alert = next(b for b in bodies if b["kind"] == "run_failed")
@@ -233,11 +242,11 @@ def test_the_run_alert_names_the_blocking_check_among_those_of_its_step(instance
 def test_a_webhook_answering_500_twice_gets_the_alert_on_retry(instance):
     with (
         WebhookReceiver(fail_first=2) as flaky,
-        pipeline_env(SALES_ALERT_WEBHOOK_URL=flaky.url, **FAST_RETRIES),
+        nullcontext(AlertingResource(webhook_url=flaky.url, **FAST_RETRIES)) as alerting,
     ):
-        started = tick(alert_failed_checks_sensor, instance, None)
+        started = tick(alert_failed_checks_sensor, instance, None, alerting)
         run_graph(instance)
-        tick(alert_failed_checks_sensor, instance, started)
+        tick(alert_failed_checks_sensor, instance, started, alerting)
         bodies = flaky.wait_for(2, timeout=5)
     assert len(bodies) == 2 and len({b["alert_id"] for b in bodies}) == 2
     assert flaky.attempts == 4  # 500, 500, 200 for the first alert; 200 for the second
@@ -247,9 +256,9 @@ def test_a_dead_or_slow_webhook_never_crashes_the_sensor(instance):
     started = tick(alert_failed_checks_sensor, instance, None)
     run = run_graph(instance)
 
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=dead_url(), **FAST_RETRIES):
+    with nullcontext(AlertingResource(webhook_url=dead_url(), **FAST_RETRIES)) as alerting:
         began = time.monotonic()
-        cursor = tick(alert_failed_checks_sensor, instance, started)
+        cursor = tick(alert_failed_checks_sensor, instance, started, alerting)
         assert time.monotonic() - began < 5
     ledger = AlertLedger(instance)
     outcomes = [ledger.get(a["alert_id"]) for a in alerts_for_run(instance, run.dagster_run, None, "")]
@@ -261,15 +270,14 @@ def test_a_dead_or_slow_webhook_never_crashes_the_sensor(instance):
     run = run_graph(instance)
     with (
         WebhookReceiver(delay=3) as slow,
-        pipeline_env(
-            SALES_ALERT_WEBHOOK_URL=slow.url,
-            SALES_ALERT_TIMEOUT_SECONDS="0.5",
-            SALES_ALERT_BACKOFF_SECONDS="0.05",
-            SALES_ALERT_BUDGET_SECONDS="2",
-        ),
+        nullcontext(
+            AlertingResource(
+                webhook_url=slow.url, timeout_seconds="0.5", backoff_seconds="0.05", budget_seconds="2"
+            )
+        ) as alerting,
     ):
         began = time.monotonic()
-        tick(alert_failed_checks_sensor, instance, cursor)
+        tick(alert_failed_checks_sensor, instance, cursor, alerting)
         assert time.monotonic() - began < 4
     outcomes = [ledger.get(a["alert_id"]) for a in alerts_for_run(instance, run.dagster_run, None, "")]
     assert [o["status"] for o in outcomes] == ["failed", "failed"]
@@ -277,10 +285,10 @@ def test_a_dead_or_slow_webhook_never_crashes_the_sensor(instance):
 
 
 def test_without_a_url_alerts_are_only_logged(instance, capfd):
-    with pipeline_env(SALES_ALERT_WEBHOOK_URL=None):
-        started = tick(alert_failed_checks_sensor, instance, None)
+    with nullcontext(AlertingResource()) as alerting:
+        started = tick(alert_failed_checks_sensor, instance, None, alerting)
         run = run_graph(instance)
-        tick(alert_failed_checks_sensor, instance, started)
+        tick(alert_failed_checks_sensor, instance, started, alerting)
     ledger = AlertLedger(instance)
     alerts = alerts_for_run(instance, run.dagster_run, None, "")
     assert [ledger.get(a["alert_id"])["status"] for a in alerts] == ["logged", "logged"]
@@ -327,16 +335,16 @@ def test_alerts_are_also_emailed_when_smtp_is_configured(instance, hook):
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     try:
         smtp_env = {
-            "SALES_ALERT_SMTP_HOST": "127.0.0.1",
-            "SALES_ALERT_SMTP_PORT": str(sink.server_address[1]),
-            "SALES_ALERT_SMTP_TLS": "none",
-            "SALES_ALERT_EMAIL_TO": "sales-ops@example.com, data@example.com",
-            "SALES_ALERT_EMAIL_FROM": "pipeline@example.com",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": str(sink.server_address[1]),
+            "smtp_tls": "none",
+            "email_to": "sales-ops@example.com, data@example.com",
+            "email_from": "pipeline@example.com",
         }
-        with pipeline_env(SALES_ALERT_WEBHOOK_URL=hook.url, **FAST_RETRIES, **smtp_env):
-            started = tick(alert_failed_checks_sensor, instance, None)
+        with nullcontext(AlertingResource(webhook_url=hook.url, **FAST_RETRIES, **smtp_env)) as alerting:
+            started = tick(alert_failed_checks_sensor, instance, None, alerting)
             run_graph(instance)
-            tick(alert_failed_checks_sensor, instance, started)
+            tick(alert_failed_checks_sensor, instance, started, alerting)
     finally:
         sink.shutdown()
         sink.server_close()
@@ -348,8 +356,6 @@ def test_alerts_are_also_emailed_when_smtp_is_configured(instance, hook):
 
 
 def test_email_message_for_a_run_failure():
-    from dagster_project.defs.alerts.config import SmtpSettings
-
     smtp = SmtpSettings("localhost", 25, "a@example.com", ("b@example.com",), None, None, "none")
     body = {"kind": "run_failed", "severity": "ERROR", "job": "refresh_sales_metrics", "run_id": "0123456789",
             "text": "run failed", "run_url": "http://localhost:3000/runs/0123456789"}  # fmt: skip

@@ -25,9 +25,9 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.scheduler.instigation import InstigatorType
 
-from dagster_project.defs.alerts.payloads import check_alert_id, failed_checks, run_alert_id
 from dagster_project.defs.alerts.sensors import ALERT_SENSORS
-from dagster_project.settings import REPO_ROOT
+from dagster_project.lib.alerts.payloads import check_alert_id, failed_checks, run_alert_id
+from dagster_project.lib.settings import REPO_ROOT
 from tests.webhook_receiver import WebhookReceiver
 
 ALERT_SENSOR_NAMES = {sensor.name for sensor in ALERT_SENSORS}

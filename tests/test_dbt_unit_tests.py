@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.defs.ingestion.raw_schema import ensure_raw_schema
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.lib.ingestion.raw_schema import ensure_raw_schema
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 DBT = str(Path(sys.executable).parent / "dbt")
 

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs.ingestion.loader import load_landing_dir
+from dagster_project.lib.ingestion.loader import load_landing_dir
 from tests.conftest import write_jsonl
 
 GOOD = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from dagster_project import summary
-from dagster_project.defs.dbt.fingerprint import build_fingerprint
-from dagster_project.defs.dbt.project import dbt_project
-from tests.conftest import pipeline_env, write_jsonl
+from dagster_project.lib.dbt_build import build_fingerprint
+from dagster_project.lib.dbt_project import dbt_project
+from dagster_project.lib.report.summary import summary_lines
+from tests.conftest import write_jsonl
 
 CALL = {"event_type": "call", "contact_id": "c-1", "rep_id": "r-1", "direction": "outbound"}
 
@@ -66,7 +66,7 @@ def test_late_file_and_corrected_event(tmp_path, run_pipeline):
     assert staged == [("a", "connected"), ("b", "voicemail"), ("c", "busy")]
 
 
-def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline, capsys):
+def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
     landing = tmp_path / "landing"
     good = [{**CALL, "event_id": f"e{i}", "occurred_at": f"2025-01-{i + 1:02d}T10:00:00Z", "outcome": "busy"}
             for i in range(20)]  # fmt: skip
@@ -80,8 +80,6 @@ def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline, capsy
     assert "preview" in by_key["marts/prospect_calls"]
     assert by_key["marts/metric_values"]["dagster/row_count"].value > 0
 
-    with pipeline_env(SALES_WAREHOUSE=str(tmp_path / "w.duckdb")):
-        summary.main()
-    printed = capsys.readouterr().out
+    printed = "\n".join(summary_lines(tmp_path / "w.duckdb"))
     assert "Rows read: 21  accepted: 20  rejected: 1" in printed
     assert "No complete month in the data yet." in printed  # all 20 events are in January

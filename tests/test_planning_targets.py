@@ -10,16 +10,9 @@ import pytest
 
 from dagster_project.defs.planning.assets import REFUSED_CHECK, sales_targets
 from dagster_project.defs.planning.resources import PlanningResource
-from dagster_project.lib.planning.settings import (
-    DEMO_TARGETS_FILE,
-    PlanningSettings,
-    PlanningSettingsError,
-    fiscal_label,
-    fiscal_quarter,
-    fiscal_year,
-)
+from dagster_project.lib.planning.settings import DEMO_TARGETS_FILE, PlanningSettings, PlanningSettingsError
 from dagster_project.lib.planning.targets import parse_targets, read_targets_file
-from tests.conftest import pipeline_env
+from tests.conftest import warehouse_settings
 
 HEADER = "period_start,period_end,measure,dimension,dimension_value,target"
 
@@ -96,26 +89,15 @@ def test_settings_name_the_variable_and_the_accepted_forms(tmp_path):
     }
 
 
-def test_fiscal_calendar():
-    # A fiscal year from July: FY2026 runs from July 2025 to June 2026.
-    assert fiscal_year(date(2026, 2, 14), 7) == (date(2025, 7, 1), date(2026, 6, 30))
-    assert fiscal_quarter(date(2026, 2, 14), 7) == (date(2026, 1, 1), date(2026, 3, 31))
-    assert fiscal_quarter(date(2025, 12, 31), 2) == (date(2025, 11, 1), date(2026, 1, 31))
-    assert fiscal_label(date(2026, 1, 1), date(2026, 3, 31), 7) == "FY2026 Q3"
-    assert fiscal_label(date(2025, 7, 1), date(2026, 6, 30), 7) == "FY2026"
-    assert fiscal_label(date(2026, 1, 1), date(2026, 1, 31), 7) is None
-
-
 def test_asset_writes_accepted_and_refused_lines_and_warns(tmp_path):
     targets_file = tmp_path / "targets.csv"
     targets_file.write_text(MALFORMED, encoding="utf-8")
     warehouse = tmp_path / "warehouse.duckdb"
-    with pipeline_env(SALES_WAREHOUSE=str(warehouse)):
-        result = dg.materialize(
-            [sales_targets],
-            resources={"planning": PlanningResource(targets_file=str(targets_file))},
-            raise_on_error=False,
-        )
+    resources = {
+        "planning": PlanningResource(targets_file=str(targets_file)),
+        "warehouse": warehouse_settings(tmp_path / "landing", warehouse),
+    }
+    result = dg.materialize([sales_targets], resources=resources, raise_on_error=False)
     assert result.success  # refused lines never fail the run
     [check] = result.get_asset_check_evaluations()
     assert check.check_name == REFUSED_CHECK and not check.passed
@@ -131,10 +113,7 @@ def test_asset_writes_accepted_and_refused_lines_and_warns(tmp_path):
 
     # The file is the truth: fixed, the next load replaces both tables and the check passes.
     targets_file.write_text(HEADER + "\n2026-01-01,2026-03-31,new_customers,all,,150\n", encoding="utf-8")
-    with pipeline_env(SALES_WAREHOUSE=str(warehouse)):
-        result = dg.materialize(
-            [sales_targets], resources={"planning": PlanningResource(targets_file=str(targets_file))}
-        )
+    result = dg.materialize([sales_targets], resources=resources)
     assert result.get_asset_check_evaluations()[0].passed
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.sales_targets").fetchone()[0] == 1

@@ -12,12 +12,12 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs import quality
-from dagster_project.defs.quality.checks import check_metadata
-from dagster_project.settings import WAREHOUSE_POOL
+from dagster_project.defs.resources import WAREHOUSE_POOL
+from dagster_project.lib.metadata import check_metadata
 from data_quality import data_docs
 from data_quality.checks import ALL_CHECKS, CHECKS_BY_LAYER
 from data_quality.context import CheckContext
-from tests.conftest import pipeline_env, write_jsonl
+from tests.conftest import warehouse_settings, write_jsonl
 from tests.test_quality_suites import GOOD_STAGED, NOW, RUN, loaded_file, staged, steady_events, warehouse
 
 CALL = {
@@ -31,8 +31,9 @@ CALL = {
 
 def test_loading_the_checks_does_not_import_great_expectations():
     code = (
-        "import sys, dagster_project.defs.quality as q; q.defs.resolve_asset_graph(); "
-        "print('great_expectations' in sys.modules, 'pandas' in sys.modules)"
+        "import sys, dagster_project.defs.quality; quality_imports_pandas = 'pandas' in sys.modules; "
+        "import dagster_project.definitions as d; d.defs.resolve_asset_graph(); "
+        "print('great_expectations' in sys.modules, quality_imports_pandas)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
@@ -166,8 +167,11 @@ def test_a_load_with_too_many_rejected_rows_stops_staging_and_the_marts(tmp_path
     write_jsonl(landing / "day1.jsonl", good + malformed)
 
     job = definitions.resolve_job_def("refresh_sales_metrics")
-    with pipeline_env(SALES_LANDING_DIR=str(landing), SALES_WAREHOUSE=str(path), SALES_AS_OF=None):
-        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        resources={"warehouse": warehouse_settings(landing, path)},
+    )
 
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     share = evaluations["gx_raw_reject_share"]

@@ -10,10 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs.ingestion.raw_schema import ensure_raw_schema
+from dagster_project.lib.ingestion.raw_schema import ensure_raw_schema
+from dagster_project.lib.metrics_catalog import METRIC_KEYS as METRICS
+from dagster_project.lib.metrics_catalog import RATE_METRIC_KEYS as RATE_METRICS
 from data_quality.checks import CHECKS_BY_LAYER, MART_CHECKS, RAW_CHECKS, STAGING_CHECKS
 from data_quality.context import CheckContext
-from data_quality.vocabulary import METRICS, RATE_METRICS
 
 NOW = datetime(2025, 3, 20, 12, 0)
 RUN = "run-1"

@@ -11,15 +11,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs.serving import headless, publish
-from dagster_project.defs.serving.report import (
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, METRICS
+from dagster_project.lib.report.build import (
     ReportContext,
     build_report_html,
     headlines,
     headlines_markdown,
     write_report,
 )
-from dagster_project.lib.metrics_catalog import METRIC_KEYS, METRICS
+from dagster_project.lib.serving import publish
+from tests import headless
 
 MONTHS = [date(2025, m, 1) for m in range(1, 7)]  # January to June; as_of in June
 AS_OF = datetime(2025, 6, 15, 9, 30)

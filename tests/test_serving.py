@@ -18,10 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.defs.serving import publish
+from dagster_project.defs.resources import WAREHOUSE_POOL
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
-from dagster_project.settings import WAREHOUSE_POOL
-from tests.conftest import pipeline_env
+from dagster_project.lib.serving import publish
+from tests.conftest import warehouse_settings
 
 
 def rows_for(run: int) -> int:
@@ -327,10 +327,10 @@ def test_the_assets_publish_and_report_with_metadata(tmp_path, dagster_instance)
         con.register("frame", frame)
         con.execute("create or replace table marts.metric_values as select * from frame")
     serving = tmp_path / "serving"
-    with pipeline_env(
-        SALES_WAREHOUSE=str(warehouse), SALES_SERVING_DIR=str(serving), SALES_AS_OF="2025-06-15"
-    ):
-        result = dg.materialize([published_marts, metrics_report], instance=dagster_instance)
+    resource = warehouse_settings(tmp_path / "landing", warehouse, as_of="2025-06-15", serving_dir=serving)
+    result = dg.materialize(
+        [published_marts, metrics_report], instance=dagster_instance, resources={"warehouse": resource}
+    )
     assert result.success
     metadata = {
         m.asset_key.to_user_string(): m.metadata

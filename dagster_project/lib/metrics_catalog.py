@@ -1,5 +1,5 @@
 """The ten metrics as the report shows them: key (= mart name), title, one-line definition, unit,
-and which direction is good. The definitions are CONTRACT section 5 in one line each."""
+and which direction is good. The definitions are docs/contract.md's ("The ten metrics") in one line each."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ METRICS: tuple[Metric, ...] = (
 )  # fmt: skip
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)
+RATE_METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.kind == "rate")
 BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, RATE_METRIC_KEYS
+from dagster_project.lib.sql import sql_list
 from data_quality.context import CheckContext, Skip
-from data_quality.vocabulary import METRICS, RATE_METRICS, sql_list
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a frame is made, not when Dagster loads
     import pandas as pd
@@ -35,7 +36,7 @@ def rate_ranges(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -> pd.DataFra
         select metric, dimension, count(*) as rows, count(value) as rows_with_value,
                min(value) as lowest_value, max(value) as highest_value,
                count_if(value < 0 or value > 1)::bigint as rows_out_of_range
-        from {METRIC_VALUES} where metric in ({sql_list(RATE_METRICS)})
+        from {METRIC_VALUES} where metric in ({sql_list(RATE_METRIC_KEYS)})
         group by all order by metric, dimension
         """
     ).df()
@@ -46,7 +47,7 @@ def rates_out_of_range_samples(con: duckdb.DuckDBPyConnection, ctx: CheckContext
         "sample_rates_out_of_range": con.execute(
             f"""
             select {SAMPLE_COLUMNS} from {METRIC_VALUES}
-            where metric in ({sql_list(RATE_METRICS)}) and (value < 0 or value > 1)
+            where metric in ({sql_list(RATE_METRIC_KEYS)}) and (value < 0 or value > 1)
             order by abs(value - 0.5) desc, metric, period_start limit 10
             """
         ).df()
@@ -65,7 +66,7 @@ def rate_fractions(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -> pd.Data
                count_if(numerator is null or denominator is null)::bigint as rows_missing_a_part,
                count_if(numerator > denominator)::bigint as rows_numerator_above_denominator,
                max(numerator - denominator) as largest_excess
-        from {METRIC_VALUES} where metric in ({sql_list(RATE_METRICS)})
+        from {METRIC_VALUES} where metric in ({sql_list(RATE_METRIC_KEYS)})
         group by all order by metric, dimension
         """
     ).df()
@@ -76,7 +77,7 @@ def bad_fractions_samples(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -> 
         "sample_bad_fractions": con.execute(
             f"""
             select {SAMPLE_COLUMNS} from {METRIC_VALUES}
-            where metric in ({sql_list(RATE_METRICS)})
+            where metric in ({sql_list(RATE_METRIC_KEYS)})
               and (numerator > denominator or numerator is null or denominator is null)
             order by numerator - denominator desc nulls first, metric, period_start limit 10
             """
@@ -112,7 +113,7 @@ def metrics_of_latest_month(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -
     if isinstance(found, Skip):
         return found
     month, as_of = found
-    expected = ", ".join(["(?)"] * len(METRICS))
+    expected = ", ".join(["(?)"] * len(METRIC_KEYS))
     frame = con.execute(
         f"""
         with expected(metric) as (values {expected}),
@@ -125,7 +126,7 @@ def metrics_of_latest_month(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -
         from expected full outer join present on expected.metric = present.metric
         order by metric
         """,
-        [*METRICS, month],
+        [*METRIC_KEYS, month],
     ).df()
     frame.insert(0, "period_start", month.isoformat())
     frame.insert(1, "as_of", str(as_of))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from dagster_project.lib.ingestion.gate import load_figures
 from data_quality.context import CheckContext, Skip
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a frame is made, not when Dagster loads
@@ -32,24 +33,25 @@ def reject_share(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -> pd.DataFr
     run_id = _this_run(ctx)
     if isinstance(run_id, Skip):
         return run_id
-    frame = con.execute(
-        """
-        select ? as run_id,
-               count(*) as files,
-               coalesce(sum(rows_read), 0)::bigint as rows_read,
-               coalesce(sum(rows_rejected), 0)::bigint as rows_rejected,
-               coalesce(sum(rows_rejected) / nullif(sum(rows_read), 0), 0)::double as reject_share,
-               ?::double as max_reject_share
-        from raw.loaded_files
-        where run_id = ? and status = 'loaded'
-        """,
-        [run_id, ctx.max_reject_share, run_id],
-    ).df()
-    if frame.at[0, "files"] == 0:
+    load = load_figures(con, run_id)
+    if load.files == 0:
         return Skip(f"This run ({run_id}) loaded no file: no load to check.")
-    if frame.at[0, "rows_read"] == 0:
-        return Skip(f"The {frame.at[0, 'files']} file(s) this run loaded held no rows.")
-    return frame
+    if load.rows_read == 0:
+        return Skip(f"The {load.files} file(s) this run loaded held no rows.")
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "files": load.files,
+                "rows_read": load.rows_read,
+                "rows_rejected": load.rows_rejected,
+                "reject_share": load.reject_share,
+                "max_reject_share": ctx.max_reject_share,
+            }
+        ]
+    )
 
 
 def reject_share_samples(con: duckdb.DuckDBPyConnection, ctx: CheckContext) -> dict[str, pd.DataFrame]:

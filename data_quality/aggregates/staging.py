@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data_quality.context import CheckContext
-from data_quality.vocabulary import (
+from dagster_project.lib.sql import sql_list
+from dagster_project.lib.vocabulary import (
     CALL_OUTCOMES,
     DIRECTIONS,
     EVENT_TYPES,
     MEETING_OUTCOMES,
     PURPOSES,
     REQUIRED_BY_TYPE,
-    sql_list,
 )
+from data_quality.context import CheckContext
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a frame is made, not when Dagster loads
     import pandas as pd

@@ -7,8 +7,8 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from dagster_project.lib.vocabulary import CALL_OUTCOMES, DIRECTIONS, EVENT_TYPES, MEETING_OUTCOMES, PURPOSES
 from data_quality.checks import AFFECTED_ROWS
-from data_quality.vocabulary import CALL_OUTCOMES, DIRECTIONS, EVENT_TYPES, MEETING_OUTCOMES, PURPOSES
 
 
 def gx_staging_unique_event_id() -> gx.ExpectationSuite:

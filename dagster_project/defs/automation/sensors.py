@@ -12,18 +12,10 @@ import json
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.loader import landing_files
-from dagster_project.settings import Settings
+from dagster_project.defs.resources import WarehouseResource
+from dagster_project.lib.ingestion.landing import landing_fingerprints
 
 from .jobs import refresh_job
-
-
-def landing_fingerprints(settings: Settings) -> dict[str, str]:
-    fingerprints = {}
-    for path in landing_files(settings.landing_dir):
-        stat = path.stat()
-        fingerprints[path.relative_to(settings.landing_dir).as_posix()] = f"{stat.st_size}:{stat.st_mtime_ns}"
-    return fingerprints
 
 
 @dg.sensor(
@@ -33,8 +25,8 @@ def landing_fingerprints(settings: Settings) -> dict[str, str]:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh when new or changed files appear in SALES_LANDING_DIR.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext):
-    current = landing_fingerprints(Settings.from_env())
+def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    current = landing_fingerprints(warehouse.settings().landing_dir)
     seen = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(name for name, fingerprint in current.items() if seen.get(name) != fingerprint)
     if not changed:

@@ -1,40 +1,31 @@
 """The dbt models (staging, intermediate, marts) as Dagster assets, built with `dbt build`."""
 
-import json
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.lib.load_gate import held_load_reason
-from dagster_project.lib.warehouse import table_metadata
-from dagster_project.settings import WAREHOUSE_POOL, Settings
+from dagster_project.defs.planning.resources import PlanningResource
+from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, dbt_build_args, dbt_vars
+from dagster_project.lib.dbt_project import dbt_project
+from dagster_project.lib.ingestion.gate import held_load_reason
+from dagster_project.lib.metadata import table_metadata
 
-from .fingerprint import FINGERPRINT_KEY, LAST_MART, build_fingerprint, last_fingerprint
-from .project import dbt_project
 from .translator import SalesDbtTranslator
 
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+FINGERPRINT_KEY = "build_fingerprint"
+LAST_MART_KEY = dg.AssetKey(list(LAST_MART))
 
 
-def dbt_vars(settings: Settings) -> dict[str, str]:
-    """The dbt vars that differ from dbt_project.yml's defaults."""
-    if settings.as_of is None:
-        return {}
-    return {"as_of": settings.as_of.isoformat(sep=" ")}
-
-
-def dbt_build_args(settings: Settings) -> list[str]:
-    # dbt unit tests pin the SQL, not the data: they run in the test suite, not in every run.
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    variables = dbt_vars(settings)
-    if variables:
-        args += ["--vars", json.dumps(variables)]
-    return args
+def last_fingerprint(instance: dg.DagsterInstance) -> str | None:
+    """The fingerprint of the last complete build, kept in the metadata of its last mart."""
+    event = instance.get_latest_materialization_event(LAST_MART_KEY)
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get(FINGERPRINT_KEY)
+    return value.value if value is not None else None
 
 
 def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse, fingerprint) -> Iterator:
@@ -50,7 +41,7 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
                     metadata.update(table_metadata(con, schema, table))
                 except duckdb.CatalogException:
                     pass  # a model that is not a table (ephemeral) has nothing to count
-                if key == LAST_MART and fingerprint and not context.is_subset:
+                if key == LAST_MART_KEY and fingerprint and not context.is_subset:
                     metadata[FINGERPRINT_KEY] = dg.MetadataValue.text(fingerprint)
                 event = event.with_metadata(metadata)
             yield event
@@ -62,32 +53,30 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
     dagster_dbt_translator=SalesDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    settings = Settings.from_env()
+def sales_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    planning: PlanningResource,
+):
+    settings = warehouse.settings()
+    planning_vars = planning.settings().dbt_vars()
     held = held_load_reason(settings.warehouse, context.run_id, settings.max_reject_share)
     if held:
         # No output: the dbt models and everything downstream are skipped, the run succeeds.
         context.log.error(held)
         return
-    fingerprint = build_fingerprint(settings.warehouse, dbt_vars(settings), dbt_project().manifest_path)
+    variables = {**dbt_vars(settings), **planning_vars}
+    fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):
         context.log.info(
             "Nothing changed since the last complete build (no new rows, same vars, same dbt project): "
             "dbt build skipped, the marts are up to date."
         )
         return
-    # dbt runs in dbt/, so hand it the warehouse path resolved against the repository root.
-    os.environ["SALES_WAREHOUSE"] = str(settings.warehouse)
-    args = dbt_build_args(settings)
-    context.log.info(f"dbt {' '.join(args)} on {settings.warehouse}")
+    args = dbt_build_args(settings, planning_vars)
+    context.log.info(f"dbt {' '.join(args)}")
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     events = list(dbt.cli(args, context=context).stream())
-    fingerprint = build_fingerprint(settings.warehouse, dbt_vars(settings), dbt_project().manifest_path)
+    fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
-
-
-defs = dg.Definitions(
-    assets=[sales_dbt_models],
-    # The dbt beside this Python, so the venv needs no activation.
-    resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)},
-)

@@ -3,40 +3,15 @@
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.warehouse import table_metadata
-from dagster_project.settings import WAREHOUSE_POOL, Settings
-
-from .loader import FileResult, load_landing_dir
+from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, summarize
+from dagster_project.lib.metadata import files_markdown, table_metadata
 
 RAW_TABLES = {
     "sales_events": "Accepted rows of the landing files, typed, one row per delivered row.",
     "rejected_events": "Rows refused by validation, with their file, position, raw text and reason.",
     "loaded_files": "Ledger of every file seen: rows read = accepted + rejected, or failed with its error.",
 }
-
-
-def _summary(results: list[FileResult]) -> dict[str, int]:
-    loaded = [r for r in results if r.status == "loaded"]
-    return {
-        "files_seen": len(results),
-        "files_loaded": len(loaded),
-        "files_skipped": sum(r.status == "skipped" for r in results),
-        "files_failed": sum(r.status == "failed" for r in results),
-        "rows_read": sum(r.rows_read for r in loaded),
-        "rows_accepted": sum(r.rows_accepted for r in loaded),
-        "rows_rejected": sum(r.rows_rejected for r in loaded),
-    }
-
-
-def _files_table(results: list[FileResult]) -> str:
-    lines = ["| file | status | read | accepted | rejected | error |", "|---|---|---|---|---|---|"]
-    for r in results:
-        if r.status != "skipped":
-            error = (r.error or "").splitlines()[0][:120] if r.error else ""
-            lines.append(
-                f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"
-            )
-    return "\n".join(lines) if len(lines) > 2 else "_no new files_"
 
 
 @dg.multi_asset(
@@ -48,8 +23,8 @@ def _files_table(results: list[FileResult]) -> str:
     pool=WAREHOUSE_POOL,
     description="Load every new *.jsonl, *.csv and *.parquet file of SALES_LANDING_DIR into the raw layer.",
 )
-def raw_ingestion(context: dg.AssetExecutionContext):
-    settings = Settings.from_env()
+def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    settings = warehouse.settings()
     context.log.info(f"Scanning {settings.landing_dir} into {settings.warehouse}")
 
     def report(index: int, total: int, result: FileResult) -> None:
@@ -64,7 +39,7 @@ def raw_ingestion(context: dg.AssetExecutionContext):
             )
 
     results = load_landing_dir(settings.landing_dir, settings.warehouse, context.run_id, on_file=report)
-    summary = _summary(results)
+    summary = summarize(results)
     context.log.info(f"Ingestion summary: {summary}")
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -72,7 +47,7 @@ def raw_ingestion(context: dg.AssetExecutionContext):
             metadata = table_metadata(con, "raw", table)
             metadata.update({k: dg.MetadataValue.int(v) for k, v in summary.items()})
             if table == "loaded_files":
-                metadata["files_this_run"] = dg.MetadataValue.md(_files_table(results))
+                metadata["files_this_run"] = files_markdown(results)
             yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)
 
 

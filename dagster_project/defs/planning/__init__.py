@@ -3,8 +3,8 @@
 import dagster as dg
 
 from .assets import sales_targets
-from .resources import PlanningResource
+from .resources import planning_resource
 
-defs = dg.Definitions(assets=[sales_targets], resources={"planning": PlanningResource.from_env()})
+defs = dg.Definitions(assets=[sales_targets], resources={"planning": planning_resource()})
 
 __all__ = ["defs"]

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.planning.store import store_targets
 from dagster_project.lib.planning.targets import RefusedLine, read_targets_file
-from dagster_project.lib.warehouse import table_metadata
-from dagster_project.settings import WAREHOUSE_POOL, Settings
 
 from .resources import PlanningResource
 
@@ -41,9 +41,11 @@ def refused_table(refused: list[RefusedLine]) -> str:
     pool=WAREHOUSE_POOL,
     description="Read and check SALES_TARGETS_FILE line by line; replace raw.sales_targets and raw.refused_targets.",
 )  # fmt: skip
-def sales_targets(context: dg.AssetExecutionContext, planning: PlanningResource):
+def sales_targets(
+    context: dg.AssetExecutionContext, planning: PlanningResource, warehouse: WarehouseResource
+):
     settings = planning.settings()
-    warehouse = Settings.from_env().warehouse
+    warehouse_file = warehouse.settings().warehouse
     parsed = read_targets_file(settings.targets_file)
     context.log.info(
         f"{settings.targets_file}: {len(parsed.targets)} targets accepted, {len(parsed.refused)} lines refused"
@@ -51,8 +53,8 @@ def sales_targets(context: dg.AssetExecutionContext, planning: PlanningResource)
     for r in parsed.refused:
         context.log.warning(f"{settings.targets_file} line {r.line_number} refused: {r.reason}")
 
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    warehouse_file.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse_file)) as con:
         store_targets(con, parsed, datetime.now(UTC).replace(tzinfo=None))
         metadata = {key: table_metadata(con, *key.path) for key in (TARGETS, REFUSED)}
     counts = {

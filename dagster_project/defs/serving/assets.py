@@ -1,13 +1,12 @@
-"""Serving as Dagster assets: thin wrappers over publish.py and report.py (see docs/bi.md)."""
+"""Serving as Dagster assets: thin wrappers over lib/serving/publish.py and lib/report (docs/bi.md)."""
 
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
-from dagster_project.settings import WAREHOUSE_POOL, Settings
-
-from .publish import publish_marts
-from .report import headlines_markdown, write_report
+from dagster_project.lib.report.build import headlines_markdown, write_report
+from dagster_project.lib.serving.publish import publish_marts
 
 # Downstream of the ten metric marts and the long table, so nothing is published in a run whose
 # marts were not rebuilt (the raw gate holds them on a bad load). The tables published are
@@ -30,8 +29,8 @@ def _timestamp(value) -> dg.MetadataValue:
         "switched to atomically; sales.duckdb there holds the views BI tools open read-only."
     ),
 )
-def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings()
     result = publish_marts(
         settings.warehouse, settings.serving_dir, as_of=settings.as_of, run_id=context.run_id
     )
@@ -73,8 +72,8 @@ def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "built from the published snapshot: $SALES_SERVING_DIR/report/index.html."
     ),
 )
-def metrics_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def metrics_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings()
     report = write_report(settings.serving_dir)
     context.log.info(f"Report written to {report.path} from snapshot {report.snapshot.name}")
     return dg.MaterializeResult(

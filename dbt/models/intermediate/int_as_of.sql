@@ -1,6 +1,8 @@
--- The "as of" instant, resolved in this one place (CONTRACT section 4): the dbt var `as_of`
--- (naive UTC timestamp text, or a date = its midnight) when set, else the latest occurred_at
--- among the staged events. Always one row (as_of is null only when there is no event and no var).
+-- The "as of" instant, resolved in this one place (docs/contract.md, "Derived facts"): the dbt var
+-- `as_of` (naive UTC timestamp text, or a date = its midnight) when set, else the latest occurred_at
+-- among the staged events; with the month of as_of (still running) and the latest complete month
+-- before it, which the summary, the report and the checks read from here. Always one row (as_of is
+-- null only when there is no event and no var).
 
 {%- set as_of = var('as_of', none) %}
 {%- set as_of_given = as_of is not none and (as_of | string | trim) != '' %}
@@ -31,6 +33,7 @@ final as (
     select
         as_of,
         {{ month_of('as_of') }} as as_of_month,
+        cast({{ dbt.dateadd('month', -1, month_of('as_of')) }} as date) as latest_complete_month,
         latest_occurred_at
     from resolved
 

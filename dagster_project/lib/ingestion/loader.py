@@ -1,4 +1,4 @@
-"""Load landing files into the raw layer (CONTRACT section 3), inside DuckDB.
+"""Load landing files into the raw layer (docs/contract.md, "Bad input"), inside DuckDB.
 
 Each file is read as text, validated and typed in one SQL pass, and written in one transaction
 together with its ledger row, so a file is either wholly loaded (rows_read = accepted + rejected)
@@ -9,7 +9,6 @@ parameters or quoted identifiers.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,32 +16,21 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.sql import quote_identifier, sql_list
+from dagster_project.lib.vocabulary import (
+    CALL_OUTCOMES,
+    CANONICAL_COLUMNS,
+    DIRECTIONS,
+    EVENT_TYPES,
+    MEETING_OUTCOMES,
+    PURPOSES,
+    REQUIRED_BY_TYPE,
+)
+
+from .landing import FORMATS, file_hash, landing_files
 from .raw_schema import ensure_raw_schema
 
 log = logging.getLogger(__name__)
-
-FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-
-CANONICAL_COLUMNS = [
-    "event_id", "event_type", "occurred_at", "contact_id", "rep_id", "lead_source", "direction",
-    "purpose", "outcome", "offer_id", "amount", "referred_contact_id", "is_valid", "updated_at",
-]  # fmt: skip
-
-EVENT_TYPES = [
-    "lead_created", "lead_qualified", "call", "email", "meeting", "offer_sent", "offer_lost",
-    "purchase", "referral",
-]  # fmt: skip
-CALL_OUTCOMES = ["connected", "voicemail", "gatekeeper", "no_answer", "busy", "wrong_number"]
-MEETING_OUTCOMES = ["held", "no_show", "cancelled"]
-REQUIRED_BY_TYPE = {
-    "call": ["direction", "outcome"],
-    "email": ["direction"],
-    "meeting": ["outcome"],
-    "offer_sent": ["offer_id", "amount"],
-    "offer_lost": ["offer_id"],
-    "purchase": ["amount"],
-    "referral": ["is_valid"],
-}
 
 
 @dataclass(frozen=True)
@@ -53,31 +41,6 @@ class FileResult:
     rows_accepted: int = 0
     rows_rejected: int = 0
     error: str | None = None
-
-
-def landing_files(landing_dir: Path) -> list[Path]:
-    """Every *.jsonl, *.csv and *.parquet below the folder, in a stable order."""
-    if not landing_dir.exists():
-        return []
-    files = (p for p in landing_dir.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
-    return sorted(files, key=lambda p: p.relative_to(landing_dir).as_posix())
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sql_list(values: list[str]) -> str:
-    """A SQL list literal of constant vocabulary values (never data)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- reading a file into the temp table `file_rows`: one row per record, all text ------------
@@ -146,12 +109,12 @@ def _read_tabular(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
     columns = [row[0] for row in con.execute("describe file_table").fetchall()]
     present = {c.lower(): c for c in columns}
     fields = ",\n".join(
-        f"nullif(trim(cast({_ident(present[c])} as varchar)), '') as {c}"
+        f"nullif(trim(cast({quote_identifier(present[c])} as varchar)), '') as {c}"
         if c in present
         else f"cast(null as varchar) as {c}"
         for c in CANONICAL_COLUMNS
     )
-    record = ", ".join(f"{sql_list([c])}, {_ident(c)}" for c in columns)
+    record = ", ".join(f"{sql_list([c])}, {quote_identifier(c)}" for c in columns)
     con.execute(
         f"""
         create or replace temp table file_rows as
@@ -234,9 +197,9 @@ def _validation_sql() -> str:
                 case when parse_error is null and event_type is null then 'missing event_type'
                      when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
-                case when direction not in ('outbound', 'inbound')
+                case when direction not in ({sql_list(DIRECTIONS)})
                      then 'direction must be outbound or inbound, not: ' || direction end,
-                case when purpose not in ('sales', 'support')
+                case when purpose not in ({sql_list(PURPOSES)})
                      then 'purpose must be sales or support, not: ' || purpose end,
                 case when event_type = 'call' and outcome not in ({sql_list(CALL_OUTCOMES)})
                      then 'not a call outcome: ' || outcome
@@ -371,3 +334,17 @@ def load_landing_dir(
             if on_file:
                 on_file(index, len(files), result)
     return results
+
+
+def summarize(results: list[FileResult]) -> dict[str, int]:
+    """Files and rows of one ingestion, for its log line and metadata (skipped files read nothing)."""
+    loaded = [r for r in results if r.status == "loaded"]
+    return {
+        "files_seen": len(results),
+        "files_loaded": len(loaded),
+        "files_skipped": sum(r.status == "skipped" for r in results),
+        "files_failed": sum(r.status == "failed" for r in results),
+        "rows_read": sum(r.rows_read for r in loaded),
+        "rows_accepted": sum(r.rows_accepted for r in loaded),
+        "rows_rejected": sum(r.rows_rejected for r in loaded),
+    }

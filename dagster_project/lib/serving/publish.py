@@ -1,4 +1,4 @@
-"""Publishing the marts for BI tools (CONTRACT section 6), as pure functions over folders and files.
+"""Publishing the marts for BI tools (docs/contract.md, "Serving"), as pure functions over folders and files.
 
 Layout under the serving folder (docs/bi.md explains it to BI users):
 
@@ -49,6 +49,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from dagster_project.lib.sql import has_table, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -155,19 +157,6 @@ def _now_us() -> int:
 # ------------------------------------------------------------------------------ the warehouse side
 
 
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return con.execute(sql, [schema, table]).fetchone()[0] > 0
-
-
 def list_tables(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str, list[tuple[str, str]]]:
     """Every table and view of a schema with its columns and types, from information_schema, so a
     new mart is published without any change here."""
@@ -188,18 +177,18 @@ def read_freshness(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None
     """as_of (the dbt model int_as_of, else the setting, else the latest event), the latest
     occurred_at and the latest load. Any part the warehouse does not have is None."""
     latest_occurred_at = latest_loaded_at = model_as_of = None
-    if _has_table(con, "intermediate", "int_as_of"):
+    if has_table(con, "intermediate", "int_as_of"):
         model_as_of, latest_occurred_at = con.execute(
             "select max(as_of), max(latest_occurred_at) from intermediate.int_as_of"
         ).fetchone()
     for schema, table in (("staging", "stg_sales_events"), ("raw", "sales_events")):
-        if latest_occurred_at is None and _has_table(con, schema, table):
+        if latest_occurred_at is None and has_table(con, schema, table):
             latest_occurred_at = con.execute(f"select max(occurred_at) from {schema}.{table}").fetchone()[0]
-    if _has_table(con, "raw", "loaded_files"):
+    if has_table(con, "raw", "loaded_files"):
         latest_loaded_at = con.execute(
             "select max(loaded_at) from raw.loaded_files where status = 'loaded'"
         ).fetchone()[0]
-    elif _has_table(con, "raw", "sales_events"):
+    elif has_table(con, "raw", "sales_events"):
         latest_loaded_at = con.execute("select max(loaded_at) from raw.sales_events").fetchone()[0]
     return Freshness(as_of=model_as_of or as_of or latest_occurred_at,
                      latest_occurred_at=latest_occurred_at, latest_loaded_at=latest_loaded_at)  # fmt: skip
@@ -226,8 +215,8 @@ def export_snapshot(
             _check_name(table)
             target = folder / schema / f"{table}.parquet"
             row_counts[table] = con.execute(
-                f"copy (select * from {_quote_identifier(schema)}.{_quote_identifier(table)})"
-                f" to {_quote_literal(str(target))} (format parquet, compression zstd)"
+                f"copy (select * from {quote_identifier(schema)}.{quote_identifier(table)})"
+                f" to {quote_literal(str(target))} (format parquet, compression zstd)"
             ).fetchone()[0]
         freshness = read_freshness(con, as_of)
         con.execute("commit")
@@ -265,7 +254,7 @@ def _write_snapshot_info(folder: Path, info: dict) -> None:
         con.execute(
             "copy (select ?::timestamp as as_of, ?::timestamp as latest_occurred_at,"
             " ?::timestamp as latest_loaded_at, ?::varchar as run_id, ?::varchar as duckdb_version)"
-            f" to {_quote_literal(str(folder / 'serving' / f'{SNAPSHOT_INFO_TABLE}.parquet'))} (format parquet)",
+            f" to {quote_literal(str(folder / 'serving' / f'{SNAPSHOT_INFO_TABLE}.parquet'))} (format parquet)",
             [info["as_of"], info["latest_occurred_at"], info["latest_loaded_at"], info["run_id"],
              info["duckdb_version"]],
         )  # fmt: skip
@@ -365,7 +354,7 @@ def publish_marts(
 def _snapshot_dir_macro(serving_dir: Path) -> str:
     """serving.snapshot_dir(): the folder of the newest snapshot published at or before the start of
     the current transaction. Globbing only lists names: it opens no file."""
-    pattern = _quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/{MANIFEST}")
+    pattern = quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/{MANIFEST}")
     return f"""create macro serving.snapshot_dir() as (
     select regexp_replace(min(file), '/{MANIFEST.replace(".", "[.]")}$', '')
     from glob({pattern})
@@ -380,15 +369,15 @@ def _view_sql(
     if any(column == "filename" for column, _ in columns):
         raise ValueError(f"{schema}.{table} has a column named 'filename', which the serving views reserve")
     select = ",\n    ".join(
-        f"cast({_quote_identifier(c)} as {t}) as {_quote_identifier(c)}"
+        f"cast({quote_identifier(c)} as {t}) as {quote_identifier(c)}"
         if t in castable
-        else _quote_identifier(c)
+        else quote_identifier(c)
         for c, t in columns
     )
-    pattern = _quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/{schema}/{table}.parquet")
-    suffix = _quote_literal(f"/{schema}/{table}.parquet")
+    pattern = quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/{schema}/{table}.parquet")
+    suffix = quote_literal(f"/{schema}/{table}.parquet")
     return (
-        f"create view {_quote_identifier(schema)}.{_quote_identifier(table)} as\nselect\n    {select}\n"
+        f"create view {quote_identifier(schema)}.{quote_identifier(table)} as\nselect\n    {select}\n"
         f"from read_parquet({pattern}, filename = true)\n"
         f"where filename = serving.snapshot_dir() || {suffix}"
     )
@@ -396,8 +385,8 @@ def _view_sql(
 
 def _snapshot_view_sql(serving_dir: Path) -> str:
     """serving.snapshot: the snapshot this query reads, when it was published, and its freshness."""
-    pattern = _quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/serving/{SNAPSHOT_INFO_TABLE}.parquet")
-    suffix = _quote_literal(f"/serving/{SNAPSHOT_INFO_TABLE}.parquet")
+    pattern = quote_literal(f"{serving_dir}/{SNAPSHOTS}/*/serving/{SNAPSHOT_INFO_TABLE}.parquet")
+    suffix = quote_literal(f"/serving/{SNAPSHOT_INFO_TABLE}.parquet")
     return f"""create view serving.{SNAPSHOT_INFO_TABLE} as
 select
     regexp_extract(filename, '/([0-9]{{16}}_[0-9T]+Z)/serving/', 1) as snapshot,
@@ -430,7 +419,7 @@ def build_serving_db(
     snapshot a query sees) and serving.build_info."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists serving")
-        con.execute(f"create schema if not exists {_quote_identifier(schema)}")
+        con.execute(f"create schema if not exists {quote_identifier(schema)}")
         con.execute(_snapshot_dir_macro(serving_dir))
         types = {t for columns in tables.values() for _, t in columns}
         castable = set()

@@ -3,12 +3,11 @@ ten metrics by month, their latest values and changes, switchable by rep and by 
 
 `build_report_html(metric_values, ...)` turns a metric_values DataFrame into the page (tests feed
 it hand-made frames); `write_report(serving_dir)` builds it from the published snapshot, never
-from the warehouse, so it needs no lock. `python -m dagster_project.defs.serving` rebuilds it.
+from the warehouse, so it needs no lock. `python -m dagster_project.report` rebuilds it.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -18,12 +17,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pandas as pd
 
-from dagster_project.lib.metrics_catalog import METRIC_KEYS, Metric, metric
+from dagster_project.lib.formatting import format_change, format_value
+from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.serving import publish
 
-from . import publish
-from .report_page import PAGE
+# Autoescaping on: the title and dates are escaped, the JSON is made safe by _json_for_script.
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("dagster_project.lib.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 REPORT_DIR = "report"
 REPORT_FILE = "index.html"
@@ -137,27 +143,6 @@ def _metric_keys(frame: pd.DataFrame) -> list[str]:
     return [k for k in METRIC_KEYS if k in present] + sorted(present - set(METRIC_KEYS))
 
 
-def format_value(m: Metric, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if m.kind == "rate":
-        return f"{value:.1%}"
-    if m.kind == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.1f}" + (f" {m.unit}" if m.unit else "")
-
-
-def format_change(m: Metric, headline: Headline) -> str:
-    change = headline.change
-    if change is None:
-        return "n/a"
-    if m.kind == "rate":
-        return f"{change * 100:+.1f} pp"
-    text = f"{change:+,.0f}" if m.kind == "count" else f"{change:+,.1f}"
-    ratio = headline.change_ratio
-    return text + (f" ({ratio:+.1%})" if ratio is not None else "")
-
-
 def headlines_markdown(items: list[Headline]) -> str:
     lines = ["| # | metric | month | latest | previous month | change |", "|---|---|---|---|---|---|"]
     for number, h in enumerate(items, start=1):
@@ -165,7 +150,7 @@ def headlines_markdown(items: list[Headline]) -> str:
         month = f"{h.period_start:%b %Y}" + (" (to date)" if h.to_date else "") if h.period_start else "n/a"
         lines.append(
             f"| {number} | {m.title} | {month} | {format_value(m, h.value)} | "
-            f"{format_value(m, h.previous_value)} | {format_change(m, h)} |"
+            f"{format_value(m, h.previous_value)} | {format_change(m, h.change, h.change_ratio)} |"
         )
     return "\n".join(lines)
 
@@ -198,7 +183,7 @@ def report_data(metric_values: pd.DataFrame, context: ReportContext) -> dict:
                 "value": h.value,
                 "previous": h.previous_value,
                 "value_text": format_value(m, h.value),
-                "change_text": format_change(m, h),
+                "change_text": format_change(m, h.change, h.change_ratio),
                 "change": h.change,
             }
             by_slice.setdefault(str(dimension), {})[str(value)] = points
@@ -240,10 +225,8 @@ def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None
         )
     data = report_data(metric_values, context)
     title = "Sales metrics" + (f" as of {context.as_of:%d %b %Y}" if context.as_of else "")
-    return (
-        PAGE.replace("__TITLE__", html.escape(title))
-        .replace("__AS_OF__", html.escape(_stamp(context.as_of)))
-        .replace("__DATA__", _json_for_script(data))
+    return TEMPLATES.get_template("report.html.j2").render(
+        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data)
     )
 
 

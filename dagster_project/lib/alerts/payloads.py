@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 SOURCE = "sales-metrics"
 ERROR_CHARS = 500  # enough to recognise the error; the run page has the stack trace
@@ -51,7 +50,7 @@ def _counts(metadata: Mapping[str, Any]) -> dict[str, float | int]:
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck]:
     """Every check evaluation of the run that did not pass, in the order they happened."""
     records = instance.get_records_for_run(
-        run_id=run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     failed = []
     for record in records:
@@ -84,7 +83,9 @@ def _error_text(error) -> str:
 
 def failed_steps(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[FailedStep]:
     """The run's failed steps with the assets and checks each was computing (from the run's plan)."""
-    records = instance.get_records_for_run(run_id=run.run_id, of_type=DagsterEventType.STEP_FAILURE).records
+    records = instance.get_records_for_run(
+        run_id=run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+    ).records
     if not records:
         return []
     outputs_by_step: dict[str, tuple[list[str], list[str]]] = {}

@@ -1,0 +1,98 @@
+"""The pipeline's settings as Dagster resources: visible in the UI, checked once, passed in by tests.
+
+Each field reads its environment variable (`dg.EnvVar`) when the variable is set, else holds the
+documented default; `settings()` checks and types the values (dagster_project/lib/settings.py),
+and `setup_for_execution` does it when a run starts, so a bad value fails the run within seconds,
+before any work, with a message naming the variable. docs/contract.md lists every setting.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from pydantic import Field
+
+from dagster_project.lib.alerts.config import AlertSettings
+from dagster_project.lib.settings import DEFAULTS, ENV_VARS, Settings
+
+# One writer at a time on the DuckDB file: every asset and check that opens the warehouse runs in
+# this pool, whose limit is 1 (dagster_home/dagster.yaml).
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+ALERT_ENV_VARS = {
+    "webhook_url": "SALES_ALERT_WEBHOOK_URL",
+    "ui_url": "SALES_DAGSTER_UI_URL",
+    "timeout_seconds": "SALES_ALERT_TIMEOUT_SECONDS",
+    "attempts": "SALES_ALERT_ATTEMPTS",
+    "backoff_seconds": "SALES_ALERT_BACKOFF_SECONDS",
+    "budget_seconds": "SALES_ALERT_BUDGET_SECONDS",
+    "smtp_host": "SALES_ALERT_SMTP_HOST",
+    "smtp_port": "SALES_ALERT_SMTP_PORT",
+    "smtp_tls": "SALES_ALERT_SMTP_TLS",
+    "smtp_user": "SALES_ALERT_SMTP_USER",
+    "smtp_password": "SALES_ALERT_SMTP_PASSWORD",
+    "email_from": "SALES_ALERT_EMAIL_FROM",
+    "email_to": "SALES_ALERT_EMAIL_TO",
+}
+
+
+def _from_env(variables: dict[str, str]) -> dict[str, dg.EnvVar]:
+    """The fields whose variable is set now, as EnvVars (read again when a run starts)."""
+    return {field: dg.EnvVar(variable) for field, variable in variables.items() if os.environ.get(variable)}
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the pipeline reads and writes: landing files, the DuckDB warehouse, serving, Data Docs."""
+
+    landing_dir: str = Field(DEFAULTS["landing_dir"], description="SALES_LANDING_DIR: incoming event files")
+    warehouse: str = Field(DEFAULTS["warehouse"], description="SALES_WAREHOUSE: the DuckDB file runs build")
+    serving_dir: str = Field(
+        DEFAULTS["serving_dir"],
+        description="SALES_SERVING_DIR: published marts (empty: beside the warehouse)",
+    )
+    data_docs_dir: str = Field(
+        DEFAULTS["data_docs_dir"],
+        description="SALES_DATA_DOCS_DIR: GX Data Docs (empty: beside the warehouse)",
+    )
+    as_of: str = Field(
+        DEFAULTS["as_of"], description="SALES_AS_OF: recompute as of this date (empty: latest)"
+    )
+    max_reject_share: str = Field(
+        DEFAULTS["max_reject_share"], description="SALES_MAX_REJECT_SHARE: rejected share that holds a load"
+    )
+
+    def settings(self) -> Settings:
+        return Settings.from_values(**{field: getattr(self, field) for field in ENV_VARS})
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.settings()  # fail the run at its start on a bad value
+
+
+class AlertingResource(dg.ConfigurableResource):
+    """Where alerts go (a webhook, optionally e-mail) and how hard delivery tries (docs/alerts.md)."""
+
+    webhook_url: str = Field("", description="SALES_ALERT_WEBHOOK_URL (empty: alerts are only logged)")
+    ui_url: str = Field("", description="SALES_DAGSTER_UI_URL: base of the run links")
+    timeout_seconds: str = Field("5", description="SALES_ALERT_TIMEOUT_SECONDS")
+    attempts: str = Field("3", description="SALES_ALERT_ATTEMPTS")
+    backoff_seconds: str = Field("0.5", description="SALES_ALERT_BACKOFF_SECONDS")
+    budget_seconds: str = Field("10", description="SALES_ALERT_BUDGET_SECONDS")
+    smtp_host: str = Field("", description="SALES_ALERT_SMTP_HOST (e-mail is off without it)")
+    smtp_port: str = Field("", description="SALES_ALERT_SMTP_PORT")
+    smtp_tls: str = Field("starttls", description="SALES_ALERT_SMTP_TLS: starttls, ssl or none")
+    smtp_user: str = Field("", description="SALES_ALERT_SMTP_USER")
+    smtp_password: str = Field("", description="SALES_ALERT_SMTP_PASSWORD")
+    email_from: str = Field("", description="SALES_ALERT_EMAIL_FROM")
+    email_to: str = Field("", description="SALES_ALERT_EMAIL_TO: comma-separated recipients")
+
+    def settings(self) -> AlertSettings:
+        return AlertSettings.from_values(**{field: getattr(self, field) for field in ALERT_ENV_VARS})
+
+
+def warehouse_resource() -> WarehouseResource:
+    return WarehouseResource(**_from_env(ENV_VARS))
+
+
+def alerting_resource() -> AlertingResource:
+    return AlertingResource(**_from_env(ALERT_ENV_VARS))

@@ -1,0 +1,107 @@
+"""What assets and checks show in the Dagster UI: row counts, previews, check results as metadata.
+
+Plain values in, `dg.MetadataValue`s out, so the definitions under defs/ stay a few lines each.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dagster as dg
+import duckdb
+
+from data_quality.data_docs import INDEX
+
+if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definitions
+    import pandas as pd
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:
+    """Row count and a markdown preview of a table, for an asset's materialization metadata."""
+    relation = f'"{schema}"."{table}"'
+    row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").df()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(row_count)),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
+    }
+
+
+MARKDOWN_ROWS = 20  # rows of an aggregate or a sample shown in metadata
+
+
+def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
+    if frame.empty:
+        return dg.MetadataValue.md("_no rows_")
+    shown = frame.head(MARKDOWN_ROWS)
+    more = f"\n\n_{len(frame) - MARKDOWN_ROWS} more rows_" if len(frame) > MARKDOWN_ROWS else ""
+    return dg.MetadataValue.md(shown.to_markdown(index=False) + more)
+
+
+def _number(value) -> dg.MetadataValue | None:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    return dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.float(value)
+
+
+def _failures_table(outcome) -> str:
+    lines = [
+        "| expectation | column | rule | unexpected | affected rows | unexpected aggregate rows (sample) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in outcome.failures:
+        unexpected = f.error or (
+            f"{f.unexpected_count} of {f.element_count}"
+            if f.unexpected_count is not None
+            else f"observed {f.observed_value}"
+        )
+        sample = "<br>".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in f.unexpected_rows)
+        cells = [f.description, f.column or "", f.rule, unexpected, f.affected_rows, sample]
+        lines.append(
+            "| " + " | ".join(str(c if c is not None else "").replace("|", "\\|") for c in cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def check_metadata(outcome, docs_dir: Path | None) -> dict[str, dg.MetadataValue]:
+    """What a person needs to act: which expectations failed, how many rows, samples, where the docs are."""
+    metadata: dict[str, dg.MetadataValue] = {"summary": dg.MetadataValue.text(outcome.summary)}
+    if outcome.note:
+        metadata["note"] = dg.MetadataValue.text(outcome.note)
+    if outcome.evaluated:
+        failed = len(outcome.failures)
+        metadata["expectations"] = dg.MetadataValue.text(f"{failed} of {outcome.evaluated} failed")
+    if outcome.failures:
+        metadata["failed_expectations"] = dg.MetadataValue.md(_failures_table(outcome))
+        metadata["unexpected_count"] = dg.MetadataValue.int(outcome.unexpected_count)
+        if outcome.affected_rows is not None:
+            metadata["affected_rows"] = dg.MetadataValue.int(outcome.affected_rows)
+    if outcome.frame is not None:
+        if len(outcome.frame) == 1:  # a one-row aggregate: its figures, e.g. reject_share
+            for column, value in outcome.frame.iloc[0].items():
+                number = _number(value)
+                if number is not None:
+                    metadata[str(column)] = number
+        metadata["aggregate"] = _markdown(outcome.frame)
+    for name, sample in outcome.samples.items():
+        metadata[name] = _markdown(sample)
+    if outcome.data_docs_page:
+        metadata["data_docs_page"] = dg.MetadataValue.path(str(outcome.data_docs_page))
+    if docs_dir is not None:
+        metadata["data_docs_index"] = dg.MetadataValue.path(str(docs_dir.resolve() / INDEX))
+    return metadata
+
+
+def files_markdown(results) -> dg.MetadataValue:
+    """The files an ingestion loaded or failed (skipped ones left out), as a markdown table."""
+    lines = ["| file | status | read | accepted | rejected | error |", "|---|---|---|---|---|---|"]
+    for r in results:
+        if r.status != "skipped":
+            error = (r.error or "").splitlines()[0][:120] if r.error else ""
+            lines.append(
+                f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"
+            )
+    return dg.MetadataValue.md("\n".join(lines) if len(lines) > 2 else "_no new files_")

@@ -1,0 +1,141 @@
+"""The pipeline's settings as one plain value, checked once (docs/contract.md, "Settings").
+
+Dagster hands the values in through `WarehouseResource` (dagster_project/defs/resources.py), whose
+fields come from the environment variables named in `ENV_VARS`; the command-line tools read the same
+variables with `Settings.from_env()`. Every value is checked here, before any work: a bad one raises
+`SettingsError` naming the variable, the value and the accepted forms.
+
+Where outputs go is one rule (`output_paths`): everything a run writes lives beside its warehouse
+unless a variable says otherwise, and a run with `as_of` publishes to its own as-of folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+# Repository root: relative paths resolve against it, so the CLI works from any folder.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+
+# Field of Settings -> the environment variable that sets it.
+ENV_VARS = {
+    "landing_dir": "SALES_LANDING_DIR",
+    "warehouse": "SALES_WAREHOUSE",
+    "serving_dir": "SALES_SERVING_DIR",
+    "data_docs_dir": "SALES_DATA_DOCS_DIR",
+    "as_of": "SALES_AS_OF",
+    "max_reject_share": "SALES_MAX_REJECT_SHARE",
+}
+DEFAULTS = {
+    "landing_dir": "data/landing",
+    "warehouse": "data/warehouse.duckdb",
+    "serving_dir": "",  # empty: <warehouse folder>/serving
+    "data_docs_dir": "",  # empty: <warehouse folder>/data_docs
+    "as_of": "",  # empty: the latest occurred_at among accepted events
+    "max_reject_share": "0.05",
+}
+AS_OF_FORMS = "an ISO date (2025-06-30) or timestamp (2025-06-30T18:00:00, with or without an offset)"
+
+
+class SettingsError(ValueError):
+    """A setting with a value the pipeline cannot use; the message names the variable."""
+
+    def __init__(self, field: str, value: object, accepted: str):
+        variable = ENV_VARS.get(field, field)
+        super().__init__(f"{variable}={value!r} is not valid: expected {accepted}.")
+        self.variable = variable
+
+
+def parse_as_of(text: str) -> datetime:
+    """ISO timestamp or date -> naive UTC datetime. Naive means UTC; a date means its midnight UTC."""
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def resolve_path(text: str) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _path(field: str, text: str) -> Path:
+    if not text.strip():
+        raise SettingsError(
+            field, text, "a file or folder path (relative paths start at the repository root)"
+        )
+    return resolve_path(text.strip())
+
+
+def _as_of(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise SettingsError("as_of", text, AS_OF_FORMS) from None
+
+
+def _share(field: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:
+        raise SettingsError(field, text, "a share between 0 and 1, e.g. 0.05 for 5%")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    serving_dir: Path  # the live serving folder for BI tools
+    data_docs_dir: Path
+    as_of: datetime | None
+    max_reject_share: float
+
+    @classmethod
+    def from_values(cls, **values: str) -> Settings:
+        """Check and type the settings given as text (missing ones take their default)."""
+        unknown = set(values) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"Unknown settings: {sorted(unknown)}")
+        text = {**DEFAULTS, **{k: ("" if v is None else str(v)) for k, v in values.items()}}
+        warehouse = _path("warehouse", text["warehouse"])
+        return cls(
+            landing_dir=_path("landing_dir", text["landing_dir"]),
+            warehouse=warehouse,
+            serving_dir=resolve_path(text["serving_dir"]) if text["serving_dir"].strip() else warehouse.parent / "serving",
+            data_docs_dir=resolve_path(text["data_docs_dir"]) if text["data_docs_dir"].strip() else warehouse.parent / "data_docs",
+            as_of=_as_of(text["as_of"]),
+            max_reject_share=_share("max_reject_share", text["max_reject_share"]),
+        )  # fmt: skip
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the command-line tools: the same variables, read from the environment."""
+        environ = os.environ if environ is None else environ
+        return cls.from_values(**{field: environ[var] for field, var in ENV_VARS.items() if environ.get(var)})
+
+    @property
+    def publish_dir(self) -> Path:
+        """Where this run publishes: the live serving folder, or for an `as_of` run its own folder
+        beside it (serving/as_of/<date or timestamp>/), so a historical recompute never replaces
+        what BI tools read."""
+        if self.as_of is None:
+            return self.serving_dir
+        stamp = (
+            f"{self.as_of:%Y-%m-%d}"
+            if self.as_of.time() == datetime.min.time()
+            else f"{self.as_of:%Y-%m-%dT%H%M%S}"
+        )
+        return self.serving_dir / "as_of" / stamp
