@@ -9,10 +9,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +17,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from dagster_project.lib.ingestion.loader import load_landing_dir
+from dagster_project.lib.planning.evaluation import load_and_build
 from dagster_project.lib.planning.store import store_targets
 from dagster_project.lib.planning.synthetic import (
     conversion_events,
@@ -29,10 +26,7 @@ from dagster_project.lib.planning.synthetic import (
     offer_events,
 )
 from dagster_project.lib.planning.targets import parse_targets
-from dagster_project.lib.settings import DBT_PROJECT_DIR
 from tests.conftest import write_jsonl
-
-DBT = str(Path(sys.executable).parent / "dbt")
 
 # Monthly hazard by age in calendar months (0 = the lead's own month).
 HAZARDS = {"web": [0.04, 0.10, 0.06, 0.03, 0.01], "event": [0.02, 0.05, 0.05, 0.04, 0.02, 0.01]}
@@ -46,21 +40,10 @@ TARGETS = """period_start,period_end,measure,dimension,dimension_value,target
 
 
 def build(tmp: Path, events: list[dict], as_of: datetime | None, select: str, command: str = "run") -> Path:
-    """Load events through the real loader into a new warehouse, then dbt `command` the selection."""
-    warehouse = tmp / "warehouse.duckdb"
+    """A new warehouse from the events, through the real loader and dbt."""
     write_jsonl(tmp / "landing" / "events.jsonl", events)
-    [result] = load_landing_dir(tmp / "landing", warehouse)
-    assert result.rows_rejected == 0, result
-    variables = {"warehouse": str(warehouse)}
-    if as_of is not None:
-        variables["as_of"] = as_of.isoformat(sep=" ")
-    done = subprocess.run(
-        [DBT, command, "--select", select, "--vars", json.dumps(variables), "--profiles-dir", ".",
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:]
-    return warehouse
+    load_and_build(tmp / "landing", tmp / "warehouse.duckdb", as_of, select, command)
+    return tmp / "warehouse.duckdb"
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
