@@ -19,6 +19,7 @@ import pytest
 
 from dagster_project.lib.planning.evaluation import load_and_build
 from dagster_project.lib.planning.store import store_targets
+from dagster_project.lib.planning.summary import plan_lines, read_plan, report_plan
 from dagster_project.lib.planning.synthetic import (
     conversion_events,
     conversion_leads,
@@ -26,6 +27,7 @@ from dagster_project.lib.planning.synthetic import (
     offer_events,
 )
 from dagster_project.lib.planning.targets import parse_targets
+from dagster_project.lib.report.build import build_report_html
 from tests.conftest import write_jsonl
 
 # Monthly hazard by age in calendar months (0 = the lead's own month).
@@ -262,3 +264,29 @@ def test_a_planted_drop_of_the_win_rate_alerts_once(drop_alerts, stable_alerts):
 def test_stable_data_raises_at_most_one_alert_for_the_overall_slice(stable_alerts):
     last_six = [row for row in stable_alerts if row[2] == "all" and row[1] >= datetime(2025, 7, 1).date()]
     assert len(last_six) <= 1, last_six
+
+
+def test_summary_and_report_show_the_plan(known):
+    warehouse, _ = known
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lines = plan_lines(con)
+        plan = read_plan(con, forecast_months=12)
+        metric_values = con.execute("select * from marts.metric_values").df()
+    assert lines[0] == "Plan as of 2025-06-15 (targets: SALES_TARGETS_FILE; docs/decisions.md):"
+    assert any(line.startswith("  2025-06-01..2025-06-30 new_customers (all): ") for line in lines)
+    forecast = lines.index("Expected new customers from the leads open now (80% interval):")
+    assert [line.split(":")[0] for line in lines[forecast + 1 : forecast + 4]] == [
+        "  Jul 2025",
+        "  Aug 2025",
+        "  Sep 2025",
+    ]
+    web = next(
+        line for line in lines if line.startswith("  2025-07-01..2025-09-30 lead_source web: target 90")
+    )
+    assert " new leads (" in web and "% of leads created now convert within the period)" in web
+    mix = next(line for line in lines if line.startswith("  2025-07-01..2025-09-30 all: target 300"))
+    assert "; or leads of one source alone: event " in mix  # web has its own target
+
+    page = build_report_html(metric_values, plan=report_plan(plan))
+    assert '<section id="plan" class="plan">' in page and "Leads needed for the new-customer targets" in page
+    assert page.count("<td>Jul 2025</td>") == 1 and "<td>Jun 2026</td>" in page  # 12 forecast months

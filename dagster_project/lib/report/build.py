@@ -22,7 +22,9 @@ import pandas as pd
 
 from dagster_project.lib.formatting import format_change, format_value
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.planning.summary import PLAN_TABLES, read_plan, report_plan
 from dagster_project.lib.serving import publish
+from dagster_project.lib.sql import quote_literal
 
 # Autoescaping on: the title and dates are escaped, the JSON is made safe by _json_for_script.
 TEMPLATES = jinja2.Environment(
@@ -215,9 +217,11 @@ def _stamp(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "unknown"
 
 
-def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None = None) -> str:
+def build_report_html(
+    metric_values: pd.DataFrame, context: ReportContext | None = None, plan: dict | None = None
+) -> str:
     """The whole page for a metric_values frame (columns: metric, period_start, dimension,
-    dimension_value, numerator, denominator, value)."""
+    dimension_value, numerator, denominator, value), with the plan page when given."""
     context = context or ReportContext()
     if context.generated_at is None:
         context = ReportContext(
@@ -226,7 +230,7 @@ def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None
     data = report_data(metric_values, context)
     title = "Sales metrics" + (f" as of {context.as_of:%d %b %Y}" if context.as_of else "")
     return TEMPLATES.get_template("report.html.j2").render(
-        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data)
+        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data), plan=plan
     )
 
 
@@ -251,6 +255,21 @@ def _parse(value) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def snapshot_plan(
+    con: duckdb.DuckDBPyConnection, snapshot: publish.Snapshot, as_of: datetime | None
+) -> dict | None:
+    """The plan page's data from the snapshot's planning marts (views over its Parquet files), or
+    None when the snapshot has not all of them."""
+    if not all(snapshot.table_path(table).exists() for table in PLAN_TABLES):
+        return None
+    con.execute("create schema if not exists marts")
+    for table in PLAN_TABLES:
+        path = quote_literal(str(snapshot.table_path(table)))
+        con.execute(f"create or replace view marts.{table} as select * from read_parquet({path})")
+    plan = read_plan(con, as_of.date() if as_of else None, forecast_months=12)
+    return report_plan(plan) if plan else None
+
+
 def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
     """Build the report from the snapshot that sales.duckdb serves now (read from its Parquet
     files directly: no lock, one snapshot) into <serving_dir>/report/index.html."""
@@ -264,6 +283,7 @@ def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
     manifest = publish.read_manifest(snapshot)
     with duckdb.connect() as con:
         metric_values = con.execute("select * from read_parquet(?)", [str(parquet)]).df()
+        plan = snapshot_plan(con, snapshot, _parse(manifest.get("as_of")))
     context = ReportContext(
         as_of=_parse(manifest.get("as_of")),
         latest_occurred_at=_parse(manifest.get("latest_occurred_at")),
@@ -274,5 +294,5 @@ def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
         generated_at=datetime.now(UTC).replace(tzinfo=None),
     )
     path = output or serving_dir / REPORT_DIR / REPORT_FILE
-    write_html(path, build_report_html(metric_values, context))
+    write_html(path, build_report_html(metric_values, context, plan))
     return ReportResult(path, snapshot, headlines(metric_values, context.as_of), context)

@@ -9,6 +9,7 @@ import duckdb
 
 from dagster_project.lib.formatting import format_value
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.planning.summary import plan_lines
 from dagster_project.lib.sql import has_table
 
 
@@ -74,4 +75,5 @@ def summary_lines(warehouse: Path) -> list[str]:
             lines += ingestion_lines(con)
         if has_table(con, "marts", "metric_values"):
             lines += metric_lines(con)
+        lines += plan_lines(con)
     return lines
