@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import alerts, automation, dbt, ingestion, planning, quality, serving
+from dagster_project.defs import alerts, automation, dbt, ingestion, planning, quality, serving, sources
 from dagster_project.defs.resources import alerting_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
@@ -14,6 +14,7 @@ defs = dg.Definitions.merge(
     serving.defs,
     alerts.defs,
     automation.defs,
+    sources.defs,
     dg.Definitions(
         resources={"warehouse": warehouse_resource(), "alerting": alerting_resource()},
         executor=dg.in_process_executor,

@@ -12,6 +12,13 @@ check functions, so a run pays it once per process and loading the definitions n
 from __future__ import annotations
 
 import logging
+import warnings
+
+# GX imports pyspark when it is installed (it is, for the Spark target): pyspark's warning about the
+# pandas version is nothing the user caused, so it stays out of run logs.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
+    import great_expectations  # noqa: F401
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +84,6 @@ class CheckOutcome:
     samples: dict[str, pd.DataFrame] = field(default_factory=dict)  # offending rows, on failure
     note: str | None = None  # why nothing was validated, or what went wrong
     data_docs_page: Path | None = None
-    result: Any = None  # the GX suite validation result, if validated
 
     @property
     def unexpected_count(self) -> int:
@@ -109,10 +115,14 @@ def gx_context(docs_dir: Path | None) -> gx.data_context.EphemeralDataContext:
 
 
 def run_checks(
-    checks: list[QualityCheck], warehouse: Path, ctx: CheckContext, docs_dir: Path | None = None
+    checks: list[QualityCheck],
+    warehouse: Path,
+    ctx: CheckContext,
+    docs_dir: Path | None = None,
+    notices: list[str] | None = None,
 ) -> list[CheckOutcome]:
     """Run the checks on the warehouse, opened read-only and closed before returning; write the
-    Data Docs into docs_dir (if given)."""
+    Data Docs into docs_dir (if given), with `notices` (held loads) at the top of the index when given."""
     if not checks:
         return []
     if not Path(warehouse).exists():
@@ -126,7 +136,7 @@ def run_checks(
         con.execute("set enable_progress_bar = false")  # it would print into the run's logs on long scans
         outcomes = [_run_one(context, con, check, ctx, run_id) for check in checks]
     if docs_dir is not None:
-        _publish(context, outcomes, docs_dir, run_id)
+        _publish(context, outcomes, docs_dir, run_id, notices)
     return outcomes
 
 
@@ -171,7 +181,6 @@ def _run_one(
         evaluated=len(result.results),
         failures=failures,
         frame=frame,
-        result=result,
     )
     if failures and check.samples is not None:
         try:
@@ -253,7 +262,9 @@ def _failure(expectation_result) -> ExpectationFailure:
     )
 
 
-def _publish(context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunIdentifier) -> None:
+def _publish(
+    context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunIdentifier, notices: list[str] | None
+) -> None:
     """Render this call's validation and suite pages, point each outcome at its page, update the index.
 
     Data Docs are a report: failing to write them is logged, never a failed check.
@@ -267,7 +278,9 @@ def _publish(context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunI
             pages[key.expectation_suite_identifier.name] = _page(context, key)
         for outcome in outcomes:
             outcome.data_docs_page = pages.get(outcome.check.name)
-        data_docs.record(docs_dir, [_ledger_entry(context, o, docs_dir, run_id) for o in outcomes])
+        suite_pages = [_page(context, ExpectationSuiteIdentifier(o.check.name)) for o in outcomes]
+        data_docs.make_offline(docs_dir, [p for p in [*pages.values(), *suite_pages] if p is not None])
+        data_docs.record(docs_dir, [_ledger_entry(context, o, docs_dir, run_id) for o in outcomes], notices)
     except Exception as exc:  # noqa: BLE001 - a report must not fail the checks
         log.warning(f"Could not write the Data Docs into {docs_dir}: {type(exc).__name__}: {exc}")
 

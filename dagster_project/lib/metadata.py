@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from dagster_project.lib.sql import quote_identifier
 from data_quality.data_docs import INDEX
 
 if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definitions
@@ -19,12 +20,25 @@ if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definiti
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:
-    """Row count and a markdown preview of a table, for an asset's materialization metadata."""
-    relation = f'"{schema}"."{table}"'
+    """Row count, column types and a markdown preview of a table, for a materialization's metadata.
+
+    dagster-dbt's own `fetch_row_counts()` / `fetch_column_metadata()` open the DuckDB file through
+    dbt's adapter in the Dagster process while the dbt process still holds it, which DuckDB refuses;
+    so the dbt asset reads them here, once dbt has released the file.
+    """
+    relation = f"{quote_identifier(schema)}.{quote_identifier(table)}"
     row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").df()
     return {
         "dagster/row_count": dg.MetadataValue.int(int(row_count)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(
+            dg.TableSchema(columns=[dg.TableColumn(name, data_type) for name, data_type in columns])
+        ),
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
     }
 
@@ -105,3 +119,14 @@ def files_markdown(results) -> dg.MetadataValue:
                 f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"
             )
     return dg.MetadataValue.md("\n".join(lines) if len(lines) > 2 else "_no new files_")
+
+
+def holds_markdown(holds) -> dg.MetadataValue:
+    """The loads held out of the marts, with how to resolve each."""
+    if not holds:
+        return dg.MetadataValue.md("_no load is held_")
+    lines = ["| load | file | held since (UTC) | why |", "|---|---|---|---|"]
+    lines += [f"| {h.load_id} | {h.source_file} | {h.held_at:%Y-%m-%d %H:%M} | {h.reason} |" for h in holds]
+    return dg.MetadataValue.md(
+        "\n".join(lines) + "\n\nRelease one: `python -m dagster_project.holds release LOAD_ID`"
+    )

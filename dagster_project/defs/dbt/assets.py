@@ -1,5 +1,6 @@
 """The dbt models (staging, intermediate, marts) as Dagster assets, built with `dbt build`."""
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -8,10 +9,10 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.planning.resources import PlanningResource
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, dbt_build_args, dbt_vars
+from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, build_story, dbt_build_args, dbt_vars
 from dagster_project.lib.dbt_project import dbt_project
-from dagster_project.lib.ingestion.gate import held_load_reason
 from dagster_project.lib.metadata import table_metadata
+from dagster_project.lib.run_log import STORY
 
 from .translator import SalesDbtTranslator
 
@@ -61,22 +62,20 @@ def sales_dbt_models(
 ):
     settings = warehouse.settings()
     planning_vars = planning.settings().dbt_vars()
-    held = held_load_reason(settings.warehouse, context.run_id, settings.max_reject_share)
-    if held:
-        # No output: the dbt models and everything downstream are skipped, the run succeeds.
-        context.log.error(held)
-        return
     variables = {**dbt_vars(settings), **planning_vars}
     fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):
         context.log.info(
-            "Nothing changed since the last complete build (no new rows, same vars, same dbt project): "
-            "dbt build skipped, the marts are up to date."
+            "dbt: nothing changed since the last complete build (no new rows, same vars, same dbt "
+            "project): build skipped, the marts are up to date.",
+            extra=STORY,
         )
         return
     args = dbt_build_args(settings, planning_vars)
-    context.log.info(f"dbt {' '.join(args)}")
+    context.log.debug(f"dbt {' '.join(args)}")
+    started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     events = list(dbt.cli(args, context=context).stream())
+    context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
     fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)

@@ -3,6 +3,7 @@ from within the run that built it, through the same delivery and ledger as the d
 
 import dagster as dg
 
+from dagster_project.defs.owners import SALES_ANALYTICS
 from dagster_project.defs.resources import WAREHOUSE_POOL, AlertingResource, WarehouseResource
 from dagster_project.lib.alerts.dispatch import send_alerts
 from dagster_project.lib.planning.notify import metric_alert, read_metric_alerts
@@ -16,6 +17,7 @@ METRIC_ALERTS = dg.AssetKey(["marts", "metric_alerts"])
     group_name="planning",
     pool=WAREHOUSE_POOL,
     kinds={"webhook"},
+    owners=SALES_ANALYTICS,
     description="POST each row of marts.metric_alerts not sent before (kind: metric); none for an as_of run.",
 )
 def metric_alert_deliveries(

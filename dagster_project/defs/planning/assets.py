@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.owners import SALES_ANALYTICS
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.planning.store import store_targets
@@ -29,9 +30,9 @@ def refused_table(refused: list[RefusedLine]) -> str:
 @dg.multi_asset(
     name="sales_targets",
     specs=[
-        dg.AssetSpec(TARGETS, group_name="planning", kinds={"duckdb"},
+        dg.AssetSpec(TARGETS, group_name="planning", kinds={"duckdb"}, owners=SALES_ANALYTICS,
                      description="Accepted lines of SALES_TARGETS_FILE: one target per period, measure and slice."),
-        dg.AssetSpec(REFUSED, group_name="planning", kinds={"duckdb"},
+        dg.AssetSpec(REFUSED, group_name="planning", kinds={"duckdb"}, owners=SALES_ANALYTICS,
                      description="Refused lines of SALES_TARGETS_FILE with their line number and reason."),
     ],
     check_specs=[
