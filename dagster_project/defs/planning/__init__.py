@@ -1,17 +1,14 @@
 """Planning (docs/decisions.md): the targets file as raw tables with its check, the backtest check of
-the forecast, the delivery of metric alerts, and the planning settings. The marts are dbt models."""
+the forecast, the delivery of metric alerts. The marts are dbt models."""
 
 import dagster as dg
 
 from .alerts import metric_alert_deliveries
 from .assets import sales_targets
 from .checks import forecast_backtest_error
-from .resources import planning_resource
 
-defs = dg.Definitions(
-    assets=[sales_targets, metric_alert_deliveries],
-    asset_checks=[forecast_backtest_error],
-    resources={"planning": planning_resource()},
-)
+# The `planning` resource (PlanningResource) is registered with the dbt models (defs/dbt), which
+# need it too: one definition of it in the merged graph.
+defs = dg.Definitions(assets=[sales_targets, metric_alert_deliveries], asset_checks=[forecast_backtest_error])
 
 __all__ = ["defs"]
