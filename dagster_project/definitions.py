@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from dagster_project.defs import alerts, automation, dbt, ingestion, quality, serving, sources
+from dagster_project.defs import alerts, automation, dbt, ingestion, planning, quality, serving, sources
 from dagster_project.defs.resources import alerting_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
 defs = dg.Definitions.merge(
     ingestion.defs,
+    planning.defs,
     dbt.defs,
     quality.defs,
     serving.defs,

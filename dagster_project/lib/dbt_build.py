@@ -4,9 +4,9 @@ The arguments: `dbt build` with the vars that differ from dbt_project.yml's defa
 path among them (the profile reads it from the var `warehouse`), so dbt is configured by its
 command line and nothing writes the process environment.
 
-The skip: a build's inputs are the raw layer, the dbt vars and the dbt project. When none changed
-since the last complete build, the marts would come out the same, so a second `make run` (or a
-scheduled run with no new files) is quick. The fingerprint hashes those inputs; the dbt asset keeps it
+The skip: a build's inputs are the raw layer (events and targets), the dbt vars and the dbt
+project. When none changed since the last complete build, the marts would come out the same, so a
+second `make run` (or a scheduled run with no new files) is quick. The fingerprint hashes those inputs; the dbt asset keeps it
 in the materialization metadata of `marts/metric_values`, the last table a complete build writes.
 """
 
@@ -33,9 +33,11 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     return variables
 
 
-def dbt_build_args(settings: Settings) -> list[str]:
+def dbt_build_args(settings: Settings, more_vars: dict | None = None) -> list[str]:
+    """`dbt build` with the run's vars and any others (the planning settings' fiscal calendar)."""
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not in every run.
-    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings))]
+    variables = {**dbt_vars(settings), **(more_vars or {})}
+    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
 
 
 def _project_digest(manifest_path: Path) -> str:
@@ -58,9 +60,20 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
             " (select string_agg(load_id::varchar, ',' order by load_id) from raw.held_load_ids)"
             " from raw.sales_events"
         ).fetchone()
+        # The targets are reloaded every run: what counts is their content, not their load time.
+        targets = (
+            con.execute(
+                "select md5(coalesce(string_agg(concat_ws('|', period_start, period_end, measure,"
+                " dimension, dimension_value, target), ',' order by line_number), ''))"
+                " from raw.sales_targets"
+            ).fetchone()[0]
+            if has_table(con, "raw", "sales_targets")
+            else None
+        )
     inputs = {
         "warehouse": str(warehouse.resolve()),
         "raw": [str(value) for value in raw_state],
+        "targets": targets,
         "vars": variables,
         "dbt_project": _project_digest(manifest_path),
     }

@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.defs.planning.resources import PlanningResource
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, build_story, dbt_build_args, dbt_vars
 from dagster_project.lib.dbt_project import dbt_project
@@ -53,9 +54,15 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
     dagster_dbt_translator=SalesDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def sales_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    planning: PlanningResource,
+):
     settings = warehouse.settings()
-    variables = dbt_vars(settings)
+    planning_vars = planning.settings().dbt_vars()
+    variables = {**dbt_vars(settings), **planning_vars}
     fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
     if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):
         context.log.info(
@@ -64,7 +71,7 @@ def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
             extra=STORY,
         )
         return
-    args = dbt_build_args(settings)
+    args = dbt_build_args(settings, planning_vars)
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
