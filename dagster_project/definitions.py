@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import alerts, automation, dbt, ingestion, quality, serving
+from dagster_project.defs import alerts, automation, dbt, ingestion, quality, recovery, serving
 from dagster_project.defs.resources import alerting_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
@@ -13,6 +13,7 @@ defs = dg.Definitions.merge(
     serving.defs,
     alerts.defs,
     automation.defs,
+    recovery.defs,
     dg.Definitions(
         resources={"warehouse": warehouse_resource(), "alerting": alerting_resource()},
         executor=dg.in_process_executor,

@@ -14,6 +14,7 @@ import dagster as dg
 from pydantic import Field
 
 from dagster_project.lib.alerts.config import AlertSettings
+from dagster_project.lib.recovery import recover_crashed_runs, register_worker
 from dagster_project.lib.settings import DEFAULTS, ENV_VARS, Settings
 
 # One writer at a time on the DuckDB file: every asset and check that opens the warehouse runs in
@@ -67,6 +68,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.settings()  # fail the run at its start on a bad value
+        _recover_at_run_start(context)
+
+
+def _recover_at_run_start(context: dg.InitResourceContext) -> None:
+    """The run's start: resources are set up before any step claims a pool slot, so this is where a
+    run records its process and frees the slots of runs that crashed (lib/recovery.py)."""
+    run = context.dagster_run
+    if context.instance is None or run is None:
+        return  # a sensor or a test building the resource alone
+    register_worker(context.instance, run.run_id)
+    recover_crashed_runs(context.instance, current_run_id=run.run_id, log=context.log)
 
 
 class AlertingResource(dg.ConfigurableResource):
