@@ -5,8 +5,7 @@ import duckdb
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
-from dagster_project.lib.report.build import headlines_markdown, write_report
-from dagster_project.lib.serving.publish import publish_marts
+from dagster_project.lib.report.build import headlines_markdown, publish_with_report, write_report
 
 # Downstream of the ten metric marts and the long table, so nothing is published in a run whose
 # marts were not rebuilt (the raw gate holds them on a bad load). The tables published are
@@ -31,7 +30,7 @@ def _timestamp(value) -> dg.MetadataValue:
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    result = publish_marts(
+    result = publish_with_report(
         settings.warehouse, settings.serving_dir, as_of=settings.as_of, run_id=context.run_id
     )
     context.log.info(
