@@ -28,6 +28,8 @@ ALERT_ENV_VARS = {
     "attempts": "SALES_ALERT_ATTEMPTS",
     "backoff_seconds": "SALES_ALERT_BACKOFF_SECONDS",
     "budget_seconds": "SALES_ALERT_BUDGET_SECONDS",
+    "retry_seconds": "SALES_ALERT_RETRY_SECONDS",
+    "max_age_hours": "SALES_ALERT_MAX_AGE_HOURS",
     "smtp_host": "SALES_ALERT_SMTP_HOST",
     "smtp_port": "SALES_ALERT_SMTP_PORT",
     "smtp_tls": "SALES_ALERT_SMTP_TLS",
@@ -90,6 +92,12 @@ class AlertingResource(dg.ConfigurableResource):
     attempts: str = Field("3", description="SALES_ALERT_ATTEMPTS")
     backoff_seconds: str = Field("0.5", description="SALES_ALERT_BACKOFF_SECONDS")
     budget_seconds: str = Field("10", description="SALES_ALERT_BUDGET_SECONDS")
+    retry_seconds: str = Field(
+        "60", description="SALES_ALERT_RETRY_SECONDS: first wait before an undelivered alert is tried again"
+    )
+    max_age_hours: str = Field(
+        "24", description="SALES_ALERT_MAX_AGE_HOURS: an undelivered alert is dropped (ERROR) after this"
+    )
     smtp_host: str = Field("", description="SALES_ALERT_SMTP_HOST (e-mail is off without it)")
     smtp_port: str = Field("", description="SALES_ALERT_SMTP_PORT")
     smtp_tls: str = Field("starttls", description="SALES_ALERT_SMTP_TLS: starttls, ssl or none")
