@@ -64,6 +64,18 @@ class WarehouseResource(dg.ConfigurableResource):
     max_reject_share: str = Field(
         DEFAULTS["max_reject_share"], description="SALES_MAX_REJECT_SHARE: rejected share that holds a load"
     )
+    earliest_event_time: str = Field(
+        DEFAULTS["earliest_event_time"],
+        description="SALES_EARLIEST_EVENT_TIME: an occurred_at or updated_at before it is rejected",
+    )
+    future_tolerance_hours: str = Field(
+        DEFAULTS["future_tolerance_hours"],
+        description="SALES_FUTURE_TOLERANCE_HOURS: a time later than the load plus this is rejected",
+    )
+    landing_settle_seconds: str = Field(
+        DEFAULTS["landing_settle_seconds"],
+        description="SALES_LANDING_SETTLE_SECONDS: a landing file is loaded once unchanged for this long",
+    )
 
     def settings(self) -> Settings:
         return Settings.from_values(**{field: getattr(self, field) for field in ENV_VARS})

@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, summarize
+from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, load_options, summarize
 from dagster_project.lib.metadata import files_markdown, table_metadata
 
 RAW_TABLES = {
@@ -38,7 +38,9 @@ def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 f"{result.rows_accepted} accepted, {result.rows_rejected} rejected"
             )
 
-    results = load_landing_dir(settings.landing_dir, settings.warehouse, context.run_id, on_file=report)
+    results = load_landing_dir(
+        settings.landing_dir, settings.warehouse, context.run_id, on_file=report, **load_options(settings)
+    )
     summary = summarize(results)
     context.log.info(f"Ingestion summary: {summary}")
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.settings import Settings
 from dagster_project.lib.sql import quote_identifier, sql_list
 from dagster_project.lib.vocabulary import (
     CALL_OUTCOMES,
@@ -167,6 +169,41 @@ def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 # --- validation and typing: one SQL pass ----------------------------------------------------------
 
 
+def _implausible_time_sql(column: str) -> str:
+    """The reason a parsed time is refused: before the earliest plausible time, or later than the load's
+    time plus the tolerance (docs/contract.md, "Bad input"). The bounds are the connection's variables
+    set by `set_time_bounds`, so a year-1 or year-9999 event can never become as_of."""
+    return f"""case when {column}_ts < getvariable('earliest_event_time')
+                     then '{column} is before ' || strftime(getvariable('earliest_event_time'), '%Y-%m-%d %H:%M:%S')
+                          || ' UTC (SALES_EARLIEST_EVENT_TIME): ' || {column}
+                     when {column}_ts > getvariable('latest_event_time')
+                     then '{column} is after ' || strftime(getvariable('latest_event_time'), '%Y-%m-%d %H:%M:%S')
+                          || ' UTC, the load''s time plus SALES_FUTURE_TOLERANCE_HOURS: ' || {column} end"""
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The plausible range of occurred_at and updated_at for one load (naive UTC datetimes)."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def for_load(
+        cls,
+        earliest: datetime = datetime(2000, 1, 1),
+        tolerance: timedelta = timedelta(days=1),
+        now: datetime | None = None,
+    ) -> TimeBounds:
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        return cls(earliest, now + tolerance)
+
+
+def set_time_bounds(con: duckdb.DuckDBPyConnection, bounds: TimeBounds) -> None:
+    con.execute("set variable earliest_event_time = ?::timestamp", [bounds.earliest])
+    con.execute("set variable latest_event_time = ?::timestamp", [bounds.latest])
+
+
 def _validation_sql() -> str:
     required = " ".join(
         f"when event_type = '{t}' and {c} is null then '{t} requires {c}'\n"
@@ -194,6 +231,8 @@ def _validation_sql() -> str:
                      then 'occurred_at is not an ISO-8601 timestamp: ' || occurred_at end,
                 case when updated_at is not null and updated_at_ts is null
                      then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
+                {_implausible_time_sql("occurred_at")},
+                {_implausible_time_sql("updated_at")},
                 case when parse_error is null and event_type is null then 'missing event_type'
                      when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
@@ -310,8 +349,10 @@ def load_landing_dir(
     run_id: str | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
     memory_limit: str = "2GB",
+    time_bounds: TimeBounds | None = None,
 ) -> list[FileResult]:
-    """Load every new file below `landing_dir` into the warehouse; return one result per file seen."""
+    """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
+    Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     files = landing_files(landing_dir)
     results: list[FileResult] = []
@@ -320,6 +361,7 @@ def load_landing_dir(
         con.execute("set enable_progress_bar = false")
         # Bounded memory whatever the file size: DuckDB spills to disk beyond this.
         con.execute("set memory_limit = ?", [memory_limit])
+        set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
         known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
         for index, path in enumerate(files, start=1):
@@ -348,3 +390,8 @@ def summarize(results: list[FileResult]) -> dict[str, int]:
         "rows_accepted": sum(r.rows_accepted for r in loaded),
         "rows_rejected": sum(r.rows_rejected for r in loaded),
     }
+
+
+def load_options(settings: Settings) -> dict:
+    """The settings of a run that shape its load: the plausible time range, from the load's start."""
+    return {"time_bounds": TimeBounds.for_load(settings.earliest_event_time, settings.future_tolerance)}
