@@ -28,7 +28,9 @@ def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     context.log.info(f"Scanning {settings.landing_dir} into {settings.warehouse}")
 
     def report(index: int, total: int, result: FileResult) -> None:
-        if result.status == "skipped":
+        if result.status == "skipped" and result.error:  # not read: a link out, or still being written
+            context.log.warning(f"[{index}/{total}] {result.source_file}: skipped: {result.error}")
+        elif result.status == "skipped":
             context.log.debug(f"[{index}/{total}] {result.source_file}: already loaded, skipped")
         elif result.status == "failed":
             context.log.error(f"[{index}/{total}] {result.source_file}: FAILED: {result.error}")

@@ -29,7 +29,7 @@ from dagster_project.lib.vocabulary import (
     REQUIRED_BY_TYPE,
 )
 
-from .landing import FORMATS, file_hash, landing_files
+from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
 from .raw_schema import ensure_raw_schema
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FileResult:
     source_file: str
-    status: str  # loaded | failed | skipped (same content already in the ledger)
+    status: str  # loaded | failed | skipped (same content already in the ledger, or `error` says why)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -317,9 +317,15 @@ def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, source_file: str, digest: str, run_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source_file: str,
+    digest: str,
+    run_id: str | None,
+    unchanged: Callable[[], bool] | None = None,
 ) -> FileResult:
-    """Load one file in one transaction; on any error roll back and record it as failed."""
+    """Load one file in one transaction; on any error roll back and record it as failed. If
+    `unchanged()` says the file was written to while it was read, nothing is kept or recorded."""
     fmt = FORMATS[path.suffix.lower()]
     size = path.stat().st_size
     load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
@@ -331,6 +337,9 @@ def load_file(
         con.execute("begin transaction")
         read = con.execute("select count(*) from validated").fetchone()[0]
         accepted, rejected = _insert_results(con, source_file, load_id)
+        if unchanged is not None and not unchanged():
+            con.execute("rollback")
+            return FileResult(source_file, "skipped", error=CHANGED_WHILE_READ)
         _record_file(
             con, load_id, source_file, digest, fmt, size, read, accepted, rejected, "loaded", None, run_id
         )
@@ -338,9 +347,55 @@ def load_file(
         return FileResult(source_file, "loaded", read, accepted, rejected)
     except duckdb.Error as exc:
         _rollback_if_open(con)
+        if unchanged is not None and not unchanged():
+            return FileResult(source_file, "skipped", error=CHANGED_WHILE_READ)  # half a file, no verdict
+        _drop_file_tables(con)  # frees the memory of the reading: the error may have been running out of it
         error = f"{type(exc).__name__}: {exc}".strip()
         _record_file(con, load_id, source_file, digest, fmt, size, 0, 0, 0, "failed", error, run_id)
         return FileResult(source_file, "failed", error=error)
+
+
+CHANGED_WHILE_READ = "written to while it was being read: nothing kept, loaded once it has settled"
+# Failures that say nothing about the file's content: the file is tried again by the next run, while
+# one that failed on its content (it cannot be parsed) waits for new content.
+TRANSIENT_ERRORS = ("IOException", "OutOfMemoryException", "InterruptException", "OSError",
+                    "PermissionError", "FileNotFoundError")  # fmt: skip
+
+
+def failure_is_transient(error: str | None) -> bool:
+    """Whether a `failed` ledger row failed on I/O, a lock or memory rather than on its content."""
+    return bool(error) and error.split(":", 1)[0].strip() in TRANSIENT_ERRORS
+
+
+def _drop_file_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("file_lines", "file_table", "file_rows", "validated"):
+        con.execute(f"drop table if exists {table}")
+
+
+def _settled_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The contents never to read again: loaded, or failed on their content."""
+    rows = con.execute("select file_hash, status, error from raw.loaded_files").fetchall()
+    return {digest for digest, status, error in rows if status == "loaded" or not failure_is_transient(error)}
+
+
+def _load_if_new(con, path, source_file, state, known, run_id) -> FileResult:
+    try:
+        digest = file_hash(path)
+    except OSError as error:  # unreadable now (permissions, gone): no verdict on its content
+        return FileResult(source_file, "failed", error=f"{type(error).__name__}: {error}")
+    if digest in known:
+        return FileResult(source_file, "skipped")
+
+    def unchanged() -> bool:
+        try:
+            return file_state(path) == state
+        except OSError:
+            return False
+
+    result = load_file(con, path, source_file, digest, run_id, unchanged)
+    if result.status == "loaded" or (result.status == "failed" and not failure_is_transient(result.error)):
+        known.add(digest)
+    return result
 
 
 def load_landing_dir(
@@ -350,11 +405,16 @@ def load_landing_dir(
     on_file: Callable[[int, int, FileResult], None] | None = None,
     memory_limit: str = "2GB",
     time_bounds: TimeBounds | None = None,
+    settle_seconds: float = 0.0,
 ) -> list[FileResult]:
     """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
-    Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason."""
+    Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason. Files
+    changed within `settle_seconds`, or while being read, and links out of the folder are `skipped`
+    with the reason in `error` (lib/ingestion/landing.py)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    files = landing_files(landing_dir)
+    files, refused = scan_landing(landing_dir)
+    states, unsettled = settled_files(files, settle_seconds)
+    total = len(files) + len(refused)
     results: list[FileResult] = []
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
@@ -363,18 +423,20 @@ def load_landing_dir(
         con.execute("set memory_limit = ?", [memory_limit])
         set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
-        known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
+        known = _settled_hashes(con)
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
-            digest = file_hash(path)
-            if digest in known:
-                result = FileResult(source_file, "skipped")
+            if path in unsettled:
+                result = FileResult(source_file, "skipped", error=unsettled[path])
             else:
-                result = load_file(con, path, source_file, digest, run_id)
-                known.add(digest)
+                result = _load_if_new(con, path, source_file, states[path], known, run_id)
             results.append(result)
             if on_file:
-                on_file(index, len(files), result)
+                on_file(index, total, result)
+    for index, entry in enumerate(refused, start=len(files) + 1):
+        results.append(FileResult(entry.source_file, "skipped", error=entry.reason))
+        if on_file:
+            on_file(index, total, results[-1])
     return results
 
 
@@ -394,4 +456,7 @@ def summarize(results: list[FileResult]) -> dict[str, int]:
 
 def load_options(settings: Settings) -> dict:
     """The settings of a run that shape its load: the plausible time range, from the load's start."""
-    return {"time_bounds": TimeBounds.for_load(settings.earliest_event_time, settings.future_tolerance)}
+    return {
+        "time_bounds": TimeBounds.for_load(settings.earliest_event_time, settings.future_tolerance),
+        "settle_seconds": settings.landing_settle_seconds,
+    }
