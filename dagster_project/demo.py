@@ -1,4 +1,4 @@
-"""Demo data generator: realistic canonical sales events (CONTRACT section 2), optionally dirty (section 3).
+"""Demo data generator: realistic canonical sales events (docs/contract.md, "Input"), optionally dirty ("Bad input").
 
     python -m dagster_project.demo --out data/landing --contacts 3000 --seed 7 --format jsonl --dirty
 
@@ -12,7 +12,7 @@ It is vectorized: every step draws the events of all contacts at once from per-c
 1.06 million contacts) are written in about 35 s as Parquet or CSV, a minute as JSON Lines, in 4-5 GB
 of memory. One seed gives the same bytes every time.
 
-`--dirty` only adds rows: exact duplicate deliveries, rows of every rejection kind of CONTRACT section 3
+`--dirty` only adds rows: exact duplicate deliveries, rows of every rejection kind of docs/contract.md ("Bad input")
 (about 2.5% of the rows, but at least one of each, so more for a few dozen contacts) and an unknown
 extra column `crm_note`. The clean rows are the same as without `--dirty`, so a correct pipeline
 computes the same metrics from both.
@@ -73,7 +73,7 @@ REP_SKILL = np.array([1.20, 1.10, 1.05, 1.00, 1.00, 0.90, 0.85, 0.75])  # scales
 REP_ACTIVITY = np.array([0.8, 1.0, 1.3, 1.0, 1.6, 0.9, 1.2, 0.7])  # scales calls and emails made
 
 # Contacts: 0 = a lead; 1 = an existing customer (buys, never a lead); 2 = an existing customer who
-# later also gets a lead_created (not a lead by CONTRACT section 4: first purchase before lead time).
+# later also gets a lead_created (not a lead by docs/contract.md ("Derived facts"): first purchase before lead time).
 CONTACT_KIND_SHARE = [0.92, 0.065, 0.015]
 
 # Unanswered attempts (before the first conversation, or for never-engaged leads) and any sales call.
@@ -87,7 +87,7 @@ TS_STYLE_P = [0.5, 0.3, 0.2]
 TS_SUFFIX = ["Z", "+02:00", ""]
 TS_SHIFT = np.array([0.0, 2 * HOUR, 0.0])  # a '+02:00' value shows the local wall-clock time
 
-# --- dirty mode: CONTRACT section 3, one kind per rejection rule -------------------------------------
+# --- dirty mode: docs/contract.md ("Bad input"), one kind per rejection rule ----------------------
 
 DUPLICATE_SHARE = 0.01  # exact repeats of delivered rows
 MALFORMED_SHARE = 0.025  # of all rows written: under the pipeline's 5% quality threshold
@@ -98,7 +98,7 @@ NEGATE = "negate"  # instead of a list of bad values: minus the real amount
 
 
 class Defect(NamedTuple):
-    kind: str  # the rejection rule of CONTRACT section 3 it breaks
+    kind: str  # the rejection rule of docs/contract.md ("Bad input") it breaks
     types: list[int]  # the event types it is made from (copies of real rows)
     field: str  # the column it breaks
     values: list[str | None] | str  # bad values (None = absent), or NEGATE
@@ -195,7 +195,7 @@ def _money(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.
 
 
 def _sales_purpose(rng: np.random.Generator, n: int) -> np.ndarray:
-    # Many CRMs leave purpose empty on sales activity; missing means sales (CONTRACT section 2).
+    # Many CRMs leave purpose empty on sales activity; missing means sales (docs/contract.md ("Input")).
     return np.where(rng.random(n) < 0.75, SALES, NULL)
 
 
@@ -278,7 +278,7 @@ def _leads(log, rng, offer_ids, ids, rep, start, span) -> np.ndarray:
     src_code = np.where(src < len(LEAD_SOURCES), src, NULL)
     lead_t = start + rng.random(n) * span
     log.add(LEAD_CREATED, ids, lead_t, rep=rep, source=src_code)
-    # A few leads fill in another form later; only the first lead_created counts (CONTRACT section 4).
+    # A few leads fill in another form later; only the first lead_created counts (docs/contract.md ("Derived facts")).
     again = rng.random(n) < 0.04
     log.add(LEAD_CREATED, ids[again], (lead_t + _days(rng, 10, 120, n))[again], rep=rep[again],
             source=rng.integers(0, len(LEAD_SOURCES), n)[again])  # fmt: skip

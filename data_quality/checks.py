@@ -1,6 +1,10 @@
 """The catalog of Great Expectations checks: the asset each one checks, how severe its failure is,
 the aggregate of the warehouse it validates and the suite it validates it with (same name).
 
+Each rule is checked once: dbt's data tests check the models (keys, values, ratios, gaps); these
+check what dbt cannot reach: the raw layer (a load's reject share, failed files, event times, daily
+volume) and the reconciliation of each layer with the one before it.
+
 Dagster imports this module to declare the checks, so it never imports GX: the suites are
 imported by the runner, when checks run.
 """
@@ -59,7 +63,7 @@ RAW_CHECKS = [
         severity=ERROR,
         description="Share of rejected rows in this run's load (the files it loaded) is at most "
         "SALES_MAX_REJECT_SHARE (default 5%). When it is not, staging and the marts are not rebuilt "
-        "in this run (dagster_project/lib/load_gate.py); the run still succeeds (CONTRACT section 1).",
+        "in this run (dagster_project/lib/ingestion/gate.py); the run still succeeds (docs/contract.md, 'Bad input').",
         aggregate=raw.reject_share,
         samples=raw.reject_share_samples,
         index_columns=("rows_read", "rows_rejected", "max_reject_share"),
@@ -93,83 +97,29 @@ RAW_CHECKS = [
     ),
 ]
 
+# What dbt's tests cannot see: one layer against the next.
 STAGING_CHECKS = [
     QualityCheck(
-        name="gx_staging_unique_event_id",
+        name="gx_staging_reconciles_with_raw",
         asset=STAGED_EVENTS,
         severity=ERROR,
-        description="event_id is unique in staging (one row per event).",
-        aggregate=staging.event_id_counts,
-        samples=staging.duplicated_event_ids,
-        index_columns=("rows", "event_ids", "surplus_rows"),
-    ),
-    QualityCheck(
-        name="gx_staging_required_fields",
-        asset=STAGED_EVENTS,
-        severity=ERROR,
-        description="Keys (event_id, event_type, occurred_at, contact_id), defaulted fields (purpose, "
-        "lead_source) and the fields each event type requires are not null.",
-        aggregate=staging.required_fields,
-        samples=staging.missing_fields_samples,
-        index_columns=("field", "required_for"),
-    ),
-    QualityCheck(
-        name="gx_staging_accepted_values",
-        asset=STAGED_EVENTS,
-        severity=ERROR,
-        description="event_type, direction, purpose and the outcome of calls and meetings are in their sets.",
-        aggregate=staging.coded_values,
-        samples=staging.unexpected_values_samples,
-        index_columns=("event_type", "events"),
-    ),
-    QualityCheck(
-        name="gx_staging_amounts_non_negative",
-        asset=STAGED_EVENTS,
-        severity=ERROR,
-        description="Amounts are >= 0.",
-        aggregate=staging.amounts_by_event_type,
-        samples=staging.negative_amounts_samples,
-        index_columns=("event_type", "negative_amounts"),
-    ),
-    QualityCheck(
-        name="gx_staging_offer_references",
-        asset=STAGED_EVENTS,
-        severity=WARN,
-        description="Every offer_lost, and every purchase carrying an offer_id, refers to a sent offer.",
-        aggregate=staging.offer_references,
-        samples=staging.unknown_offers_samples,
-        index_columns=("event_type", "events"),
+        description="Every event id accepted in raw is staged exactly once, and nothing else is staged.",
+        aggregate=staging.events_by_layer,
+        samples=staging.unreconciled_events_samples,
+        index_columns=("raw_event_ids", "staged_rows"),
     ),
 ]
 
 MART_CHECKS = [
     QualityCheck(
-        name="gx_marts_rates_within_0_1",
+        name="gx_marts_reconcile_with_staging",
         asset=METRIC_VALUES,
         severity=ERROR,
-        description="The five rate metrics have values within [0, 1].",
-        aggregate=marts.rate_ranges,
-        samples=marts.rates_out_of_range_samples,
-        index_columns=("metric", "dimension", "rows_out_of_range"),
-    ),
-    QualityCheck(
-        name="gx_marts_numerator_within_denominator",
-        asset=METRIC_VALUES,
-        severity=ERROR,
-        description="For the five rate metrics, numerator and denominator are present and numerator <= denominator.",
-        aggregate=marts.rate_fractions,
-        samples=marts.bad_fractions_samples,
-        index_columns=("metric", "dimension", "largest_excess"),
-    ),
-    QualityCheck(
-        name="gx_marts_latest_month_complete",
-        asset=METRIC_VALUES,
-        severity=WARN,
-        description="Each of the ten metrics has its `all` row for the latest complete month (the "
-        "month before the month of as_of).",
-        aggregate=marts.metrics_of_latest_month,
-        samples=marts.latest_month_samples,
-        index_columns=("period_start", "metric"),
+        description="The totals of the three count metrics (conversations, prospect calls, prospecting "
+        "emails) over all months equal a recount from the staged events up to as_of.",
+        aggregate=marts.count_totals,
+        samples=marts.count_totals_samples,
+        index_columns=("metric", "marts_total", "staging_total"),
     ),
 ]
 

@@ -1,6 +1,6 @@
 """An independent reference implementation of the ten metrics, in plain pandas.
 
-Written only from the data contract (shared/CONTRACT.md, sections 2, 4 and 5) and the decisions the
+Written only from the data contract (docs/contract.md: "Input", "Derived facts", "The ten metrics") and the decisions the
 contract leaves open (listed below), never from the dbt models: the point is to check the SQL against
 code that did not share its reasoning. `compute_metric_values(raw_events)` takes the rows of
 `raw.sales_events` and returns the rows `marts.metric_values` must hold.
@@ -38,7 +38,7 @@ OUTPUT_COLUMNS = [
     "value",
 ]
 
-# The windows of CONTRACT section 5, under the names of the dbt vars.
+# The windows of docs/contract.md ("The ten metrics"), under the names of the dbt vars.
 DEFAULT_WINDOWS: Mapping[str, int] = {
     "never_engaged_window_days": 30,
     "repeat_purchase_window_days": 90,
@@ -131,7 +131,7 @@ def month_start(stamps: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------------------------------
-# Derived facts (CONTRACT section 4)
+# Derived facts (docs/contract.md ("Derived facts"))
 # --------------------------------------------------------------------------------------------------
 
 

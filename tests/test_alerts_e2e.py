@@ -49,7 +49,7 @@ def missing_prerequisites(definitions: dg.Definitions) -> str | None:
 
 
 def malformed_rows(total: int = 100, bad_share: float = 0.6) -> list[dict]:
-    """`total` call events of which `bad_share` break a rule of CONTRACT section 3."""
+    """`total` call events of which `bad_share` break a rule of docs/contract.md ("Bad input")."""
     rows = []
     for i in range(total):
         row = {
@@ -230,4 +230,5 @@ def test_landing_file_with_malformed_rows_is_alerted_once_by_the_daemon(definiti
         pytest.skip(reason)
     timings = run_daemon_end_to_end(REPO_ROOT / "workspace.yaml", tmp_path)
     assert timings["file_to_last_alert"] < ALERT_WAIT_SECONDS
-    assert timings["run_end_to_last_alert"] < 60  # CONTRACT section 7: within a minute of the run's end
+    # docs/contract.md ("Quality checks and alerts"): within a minute of the run's end
+    assert timings["run_end_to_last_alert"] < 60

@@ -1,12 +1,13 @@
-"""dbt's own unit tests (`unit_tests:` in the models' .yml): every metric rule on tiny inputs.
+"""dbt's own tests: the unit tests (`unit_tests:` in the models' .yml), every metric rule on tiny
+inputs, and the staging data tests, each failing on the raw row that breaks its rule.
 
-Pipeline runs skip them (they test SQL, not data); here they run against an empty warehouse
-whose tables give dbt the column types.
+Pipeline runs skip the unit tests (they test SQL, not data); here they run against an empty
+warehouse whose tables give dbt the column types.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +21,13 @@ DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def dbt(*args: str, warehouse: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SALES_WAREHOUSE": str(warehouse)}
     return subprocess.run(
-        [DBT, *args, "--profiles-dir", ".", "--target-path", str(warehouse.parent / "target")],
+        [DBT, *args, "--profiles-dir", ".", "--target-path", str(warehouse.parent / "target"),
+         "--vars", json.dumps({"warehouse": str(warehouse)})],
         cwd=DBT_PROJECT_DIR,
-        env=env,
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
 
 
 def test_every_dbt_unit_test_passes(tmp_path):
@@ -42,3 +42,39 @@ def test_every_dbt_unit_test_passes(tmp_path):
     summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line]
     passed = int(summary[-1].split("PASS=")[1].split()[0])
     assert passed >= 20, summary  # one or more per metric, plus staging and the facts
+
+
+# Raw rows the loader would refuse, written around it, each breaking one staging rule.
+PLANTED = {
+    "stg_sales_events_outcome_fits_its_event_type": "('m1', 'meeting', 'connected', null, null, null)",
+    "stg_sales_events_required_fields_of_each_type": "('p1', 'purchase', null, null, null, null)",
+    "stg_sales_events_amounts_not_negative": "('p2', 'purchase', null, null, null, -5)",
+    "accepted_values_stg_sales_events_direction": "('c1', 'call', 'busy', 'sideways', null, null)",
+    "stg_sales_events_offers_were_sent": "('l1', 'offer_lost', null, null, 'o-never-sent', null)",
+}
+
+
+def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+        con.execute(
+            f"""
+            insert into raw.sales_events
+                (event_id, event_type, outcome, direction, offer_id, amount, occurred_at, contact_id,
+                 raw_record, source_file, row_number, load_id, loaded_at)
+            select *, timestamp '2025-01-01 10:00:00', 'c', '{{}}', 'planted.jsonl', 1, 1, now()::timestamp
+            from (values {", ".join(PLANTED.values())})
+            """
+        )
+    built = dbt("build", "--select", "stg_sales_events", "--exclude-resource-type", "unit_test",
+                "--log-format", "json", warehouse=warehouse)  # fmt: skip
+    results = {}
+    for line in built.stdout.splitlines():
+        data = json.loads(line).get("data", {})
+        node = data.get("node_info", {})
+        if node.get("resource_type") == "test" and node.get("node_status") in ("pass", "fail", "warn"):
+            results[node["node_name"]] = node["node_status"]
+    broken = {name: status for name, status in results.items() if status != "pass"}
+    assert {name.split("__")[0] for name in broken} == set(PLANTED)
+    assert broken["stg_sales_events_offers_were_sent"] == "warn"  # an unknown offer only warns

@@ -61,7 +61,7 @@ def utc(values: pd.Series) -> pd.Series:
 
 
 def defects(rows: pd.DataFrame) -> pd.DataFrame:
-    """One boolean column per rejection kind of CONTRACT section 3 (True = the row breaks it)."""
+    """One boolean column per rejection kind of docs/contract.md ("Bad input") (True = the row breaks it)."""
 
     def bad_timestamp(col: pd.Series) -> pd.Series:
         text = col.astype("string")

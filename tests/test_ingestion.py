@@ -1,4 +1,4 @@
-"""The raw loader (CONTRACT section 3): every row accounted for, each file loaded once."""
+"""The raw loader (docs/contract.md ("Bad input")): every row accounted for, each file loaded once."""
 
 from __future__ import annotations
 
@@ -52,13 +52,13 @@ REJECTIONS = {
     "bad updated_at": ({**GOOD, "updated_at": "soon"}, "updated_at is not an ISO-8601 timestamp"),
     "unknown event_type": ({**GOOD, "event_type": "tweet"}, "unknown event_type: tweet"),
     "missing event_type": ({**GOOD, "event_type": None}, "missing event_type"),
-    "bad direction": ({**GOOD, "direction": "sideways"}, "direction must be outbound or inbound"),
-    "bad purpose": ({**GOOD, "purpose": "fun"}, "purpose must be sales or support"),
+    "bad direction": ({**GOOD, "direction": "sideways"}, "direction is not outbound or inbound: sideways"),
+    "bad purpose": ({**GOOD, "purpose": "fun"}, "purpose is not sales or support: fun"),
     "call outcome": ({**GOOD, "outcome": "held"}, "not a call outcome: held"),
     "meeting outcome": ({**GOOD, "event_type": "meeting", "outcome": "voicemail"}, "not a meeting outcome"),
     "bad is_valid": (
         {**GOOD, "event_type": "referral", "is_valid": "maybe"},
-        "is_valid must be true or false",
+        "is_valid is not true or false",
     ),
     "call without outcome": ({**GOOD, "outcome": None}, "call requires outcome"),
     "email without direction": (

@@ -3,7 +3,7 @@
 Two parts:
 
 - unit tests of the pandas reference (tests/reference_metrics.py) on tiny hand-built event lists,
-  whose expected values were computed by hand from CONTRACT sections 2, 4 and 5;
+  whose expected values were computed by hand from docs/contract.md ("Input", "Derived facts", "The ten metrics");
 - the integration comparison: dirty demo data in JSONL, CSV and Parquet goes through the real
   pipeline (Dagster in-process: ingestion, dbt), and marts.metric_values must equal the reference
   computed from raw.sales_events, value by value, with and without an as_of in the middle of the data.

@@ -78,8 +78,14 @@ def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
     assert (raw["rows_read"].value, raw["rows_accepted"].value, raw["rows_rejected"].value) == (21, 20, 1)
     assert by_key["staging/stg_sales_events"]["dagster/row_count"].value == 20
     assert "preview" in by_key["marts/prospect_calls"]
+    columns = {c.name: c.type for c in by_key["marts/metric_values"]["dagster/column_schema"].value.columns}
+    assert (
+        columns["metric"] == "VARCHAR" and columns["period_start"] == "DATE" and columns["value"] == "DOUBLE"
+    )
+    assert by_key["raw/sales_events"]["dagster/column_schema"].value.columns[0].name == "event_id"
     assert by_key["marts/metric_values"]["dagster/row_count"].value > 0
 
     printed = "\n".join(summary_lines(tmp_path / "w.duckdb"))
     assert "Rows read: 21  accepted: 20  rejected: 1" in printed
-    assert "No complete month in the data yet." in printed  # all 20 events are in January
+    # All 20 events are in January, the month of as_of: no count is complete, none is headlined as one.
+    assert "1. Conversations" in printed and "Jan 2025  (partial: no month is mature yet)" in printed

@@ -18,7 +18,7 @@ from data_quality import data_docs
 from data_quality.checks import ALL_CHECKS, CHECKS_BY_LAYER
 from data_quality.context import CheckContext
 from tests.conftest import warehouse_settings, write_jsonl
-from tests.test_quality_suites import GOOD_STAGED, NOW, RUN, loaded_file, staged, steady_events, warehouse
+from tests.test_quality_suites import NOW, RUN, loaded_file, staged, steady_events, warehouse
 
 CALL = {
     "event_type": "call",
@@ -59,8 +59,7 @@ def test_one_multi_asset_check_per_layer_in_the_warehouse_pool():
 def test_severities():
     severity = {c.name: c.severity for c in ALL_CHECKS}
     assert severity["gx_raw_reject_share"] == "ERROR"
-    warn = {"gx_raw_failed_files", "gx_raw_future_events", "gx_raw_daily_volume", "gx_staging_offer_references",
-            "gx_marts_latest_month_complete"}  # fmt: skip
+    warn = {"gx_raw_failed_files", "gx_raw_future_events", "gx_raw_daily_volume"}
     assert {name for name, s in severity.items() if s == "WARN"} == warn
 
 
@@ -115,7 +114,8 @@ def test_data_docs_index_is_static_and_links_every_layers_results(tmp_path):
     from data_quality.runner import run_checks
 
     docs = tmp_path / "docs"
-    path = warehouse(tmp_path, steady_events(40), [loaded_file(1, 100, 0)], staged=staged(GOOD_STAGED))
+    events = steady_events(40)
+    path = warehouse(tmp_path, events, [loaded_file(1, 100, 0)], staged=staged(events))
     context = CheckContext(run_id=RUN, now=NOW, as_of=None, max_reject_share=0.05)
     # Each layer runs in its own step, with its own GX context, into the same folder.
     run_checks(CHECKS_BY_LAYER["raw"], path, context, docs_dir=docs)
@@ -183,6 +183,6 @@ def test_a_load_with_too_many_rejected_rows_stops_staging_and_the_marts(tmp_path
     }
     assert "raw/sales_events" in materialized
     assert not any(key.startswith(("staging/", "intermediate/", "marts/")) for key in materialized)
-    # CONTRACT section 1: a run over malformed rows succeeds; the ERROR check is what gets alerted.
+    # docs/contract.md ("Settings"): a run over malformed rows succeeds; the ERROR check is what gets alerted.
     assert result.success
     assert (tmp_path / "data_docs" / "index.html").exists()  # beside the warehouse by default

@@ -221,7 +221,7 @@ def test_volume_needs_four_weeks_of_history(tmp_path):
     assert outcome.passed and "Not enough history" in outcome.note
 
 
-# --- staging ---------------------------------------------------------------------------------------
+# --- staging: reconciled with raw --------------------------------------------------------------
 
 
 def at(day: int, hour: int = 10) -> datetime:
@@ -234,13 +234,16 @@ GOOD_STAGED = [
     {"event_id": "e3", "event_type": "call", "occurred_at": at(3), "contact_id": "c1", "direction": "outbound", "outcome": "voicemail"},
     {"event_id": "e4", "event_type": "email", "occurred_at": at(4), "contact_id": "c1", "direction": "inbound"},
     {"event_id": "e5", "event_type": "meeting", "occurred_at": at(5), "contact_id": "c1", "outcome": "held", "purpose": "support"},
-    {"event_id": "e6", "event_type": "offer_sent", "occurred_at": at(6), "contact_id": "c1", "offer_id": "o1", "amount": 100.0},
-    {"event_id": "e7", "event_type": "offer_sent", "occurred_at": at(6), "contact_id": "c1", "offer_id": "o2", "amount": 0.0},
-    {"event_id": "e8", "event_type": "offer_lost", "occurred_at": at(7), "contact_id": "c1", "offer_id": "o2"},
-    {"event_id": "e9", "event_type": "purchase", "occurred_at": at(8), "contact_id": "c1", "offer_id": "o1", "amount": 100.0},
-    {"event_id": "e10", "event_type": "purchase", "occurred_at": at(9), "contact_id": "c1", "amount": 20.0},
-    {"event_id": "e11", "event_type": "referral", "occurred_at": at(10), "contact_id": "c1", "referred_contact_id": "c2", "is_valid": True},
+    {"event_id": "e6", "event_type": "email", "occurred_at": at(6), "contact_id": "c1", "direction": "outbound"},
+    {"event_id": "e7", "event_type": "call", "occurred_at": at(7), "contact_id": "c1", "direction": "outbound", "outcome": "connected"},
+    {"event_id": "e8", "event_type": "purchase", "occurred_at": at(8), "contact_id": "c1", "amount": 100.0},
+    {"event_id": "e9", "event_type": "call", "occurred_at": at(9), "contact_id": "c1", "direction": "outbound", "outcome": "connected"},
+    {"event_id": "e10", "event_type": "email", "occurred_at": at(10), "contact_id": "c1", "direction": "outbound"},
 ]  # fmt: skip
+# Counted by hand from GOOD_STAGED up to as_of: conversations e4 (inbound email) + e7 + e9 (connected
+# sales calls; e5 is support) = 3; prospect calls e3, e7 (e9 is after the purchase e8) = 2;
+# prospecting emails e6 (e10 is after the purchase) = 1.
+HAND_COUNTS = {"conversations": 3, "prospect_calls": 2, "prospecting_emails": 1}
 
 
 def staged(rows: list[dict]) -> list[dict]:
@@ -250,86 +253,43 @@ def staged(rows: list[dict]) -> list[dict]:
     ]
 
 
-def changed(event_id: str, **values) -> list[dict]:
-    return [{**row, **values} if row["event_id"] == event_id else row for row in GOOD_STAGED]
+def raw_rows(rows: list[dict]) -> list[dict]:
+    """The staged events as accepted raw rows (a second delivery of e1 included: one event)."""
+    keys = set(RAW_EVENT) & set(STAGED_COLUMNS)
+    events = [{k: v for k, v in row.items() if k in keys} for row in staged(rows)]
+    return events + [events[0]]
 
 
-def test_staging_layer_passes_on_good_events(tmp_path):
-    outcomes = run("staging", warehouse(tmp_path, staged=staged(GOOD_STAGED)), tmp_path)
-    assert failed(outcomes) == set()
-    assert outcomes["gx_staging_accepted_values"].evaluated == 5
+def test_staging_reconciles_with_raw_when_every_event_is_staged_once(tmp_path):
+    path = warehouse(tmp_path, events=raw_rows(GOOD_STAGED), staged=staged(GOOD_STAGED))
+    outcome = run("staging", path, tmp_path)["gx_staging_reconciles_with_raw"]
+    assert outcome.passed, outcome.summary
+    assert outcome.frame.iloc[0][["raw_event_ids", "staged_rows"]].tolist() == [10, 10]
 
 
-BAD_STAGING = {
-    "duplicate event_id": (GOOD_STAGED + [GOOD_STAGED[2]], "gx_staging_unique_event_id"),
-    "missing contact_id": (changed("e3", contact_id=None), "gx_staging_required_fields"),
-    "missing purpose": (changed("e3", purpose=None), "gx_staging_required_fields"),
-    "call without outcome": (changed("e3", outcome=None), "gx_staging_required_fields"),
-    "purchase without amount": (changed("e10", amount=None), "gx_staging_required_fields"),
-    "unknown event_type": (changed("e2", event_type="sms"), "gx_staging_accepted_values"),
-    "unknown direction": (changed("e4", direction="sideways"), "gx_staging_accepted_values"),
-    "unknown purpose": (changed("e4", purpose="marketing"), "gx_staging_accepted_values"),
-    "meeting outcome on a call": (changed("e3", outcome="held"), "gx_staging_accepted_values"),
-    "call outcome on a meeting": (changed("e5", outcome="connected"), "gx_staging_accepted_values"),
-    "negative amount": (changed("e10", amount=-5.0), "gx_staging_amounts_non_negative"),
-    "offer_lost of an unsent offer": (changed("e8", offer_id="o9"), "gx_staging_offer_references"),
-    "purchase of an unsent offer": (changed("e9", offer_id="o9"), "gx_staging_offer_references"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_STAGING)
-def test_each_staging_expectation_fails_on_its_bad_rows(tmp_path, case):
-    rows, check = BAD_STAGING[case]
-    outcomes = run("staging", warehouse(tmp_path, staged=staged(rows)), tmp_path)
-    assert failed(outcomes) == {check}
-    outcome = outcomes[check]
-    assert outcome.failures and outcome.unexpected_count >= 1
-    assert any(len(sample) for sample in outcome.samples.values()), "a sample of the offending rows"
-
-
-def test_staging_failures_name_the_value_and_the_rows_it_stands_for(tmp_path):
-    rows = changed("e2", event_type="sms") + [{**GOOD_STAGED[1], "event_id": "e99", "event_type": "sms"}]
-    outcome = run("staging", warehouse(tmp_path, staged=staged(rows)), tmp_path)["gx_staging_accepted_values"]
+@pytest.mark.parametrize(
+    ("staged_rows", "column", "problem"),
+    [
+        (GOOD_STAGED[1:], "events_not_staged", "accepted in raw, not staged"),
+        (GOOD_STAGED + [{**GOOD_STAGED[0], "event_id": "ghost"}], "events_not_in_raw", "staged, not in raw"),
+        (GOOD_STAGED + [GOOD_STAGED[2]], "events_staged_twice", "staged 2 times"),
+    ],
+)
+def test_staging_fails_on_a_lost_an_extra_or_a_doubled_event(tmp_path, staged_rows, column, problem):
+    path = warehouse(tmp_path, events=raw_rows(GOOD_STAGED), staged=staged(staged_rows))
+    outcome = run("staging", path, tmp_path)["gx_staging_reconciles_with_raw"]
+    assert not outcome.passed
     [failure] = outcome.failures
-    assert failure.column == "event_type" and failure.unexpected_rows == [{"event_type": "sms", "events": 2}]
-    assert failure.affected_rows == 2
-    missing = run("staging", warehouse(tmp_path / "b", staged=staged(changed("e3", outcome=None))), tmp_path)[
-        "gx_staging_required_fields"
-    ]
-    assert missing.failures[0].unexpected_rows == [{"missing": 1, "field": "outcome", "required_for": "call"}]
-    assert missing.samples["sample_events_missing_a_field"].at[0, "event_id"] == "e3"
-    assert (
-        "staged once"
-        in run(
-            "staging",
-            warehouse(tmp_path / "c", staged=staged(BAD_STAGING["duplicate event_id"][0])),
-            tmp_path,
-        )["gx_staging_unique_event_id"].summary
-    )
+    assert failure.column == column and failure.affected_rows == 1
+    assert outcome.samples["sample_unreconciled_events"].at[0, "problem"] == problem
 
 
-# --- marts -----------------------------------------------------------------------------------------
+# --- marts: reconciled with staging ---------------------------------------------------------------
 
 MONTHS = [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
-EVENTS_UNTIL_MARCH = staged(
-    [
-        {
-            "event_id": "a",
-            "event_type": "lead_created",
-            "occurred_at": datetime(2025, 1, 5),
-            "contact_id": "c",
-        },
-        {
-            "event_id": "b",
-            "event_type": "lead_qualified",
-            "occurred_at": datetime(2025, 3, 10),
-            "contact_id": "c",
-        },
-    ]
-)
 
 
-def metric_row(metric: str, month: date, dimension="all", value_of=None, **values) -> dict:
+def metric_row(metric: str, month: date, dimension="all", **values) -> dict:
     rate = metric in RATE_METRICS
     row = {
         "metric": metric, "period_start": month, "dimension": dimension,
@@ -339,84 +299,52 @@ def metric_row(metric: str, month: date, dimension="all", value_of=None, **value
     return {**row, **values}
 
 
-def good_metrics() -> list[dict]:
-    return [metric_row(m, month, d) for m in METRICS for month in MONTHS for d in ("all", "rep_id")]
-
-
-def with_row(match: dict, **values) -> list[dict]:
-    rows = good_metrics()
-    for row in rows:
-        if all(row[k] == v for k, v in match.items()):
-            row.update(values)
+def good_metrics(counts: dict[str, float] = HAND_COUNTS) -> list[dict]:
+    """The counts of HAND_COUNTS in January (0 later), rep slices with other numbers, the rates."""
+    rows = []
+    for metric in METRICS:
+        for month in MONTHS:
+            count = counts.get(metric, 0.0) if month == MONTHS[0] else 0.0
+            values = {"numerator": count, "value": count} if metric in counts else {}
+            rows += [metric_row(metric, month, **values), metric_row(metric, month, "rep_id")]
     return rows
 
 
-def test_marts_pass_on_good_metric_values(tmp_path):
-    path = warehouse(tmp_path, staged=EVENTS_UNTIL_MARCH, metric_values=good_metrics())
-    outcomes = run("marts", path, tmp_path)
-    assert failed(outcomes) == set()
-    latest = outcomes["gx_marts_latest_month_complete"].frame
-    assert set(latest["period_start"]) == {"2025-02-01"} and len(latest) == 10
+END_OF_JANUARY = datetime(2025, 1, 31)
 
 
-OFFER_LOSS_FEB = {"metric": "offer_loss_rate", "period_start": MONTHS[1], "dimension": "rep_id"}
-BAD_MARTS = {
-    "rate above 1": (with_row(OFFER_LOSS_FEB, value=1.25), "gx_marts_rates_within_0_1"),
-    "rate below 0": (with_row(OFFER_LOSS_FEB, value=-0.5), "gx_marts_rates_within_0_1"),
-    "numerator above denominator": (with_row(OFFER_LOSS_FEB, numerator=5.0), "gx_marts_numerator_within_denominator"),
-    "rate without denominator": (with_row(OFFER_LOSS_FEB, denominator=None), "gx_marts_numerator_within_denominator"),
-    "metric missing in the latest complete month": (
-        [r for r in good_metrics() if not (r["metric"] == "referral_6m_rate" and r["period_start"] == MONTHS[1])],
-        "gx_marts_latest_month_complete",
-    ),
-    "two all rows": (good_metrics() + [metric_row("conversations", MONTHS[1])], "gx_marts_latest_month_complete"),
-    "unknown metric key": (good_metrics() + [metric_row("calls_per_day", MONTHS[1])], "gx_marts_latest_month_complete"),
-}  # fmt: skip
+def marts_warehouse(tmp_path: Path, metric_values: list[dict], as_of: datetime = END_OF_JANUARY) -> Path:
+    path = warehouse(tmp_path, staged=staged(GOOD_STAGED), metric_values=metric_values)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_as_of as select ?::timestamp as as_of", [as_of])
+    return path
 
 
-@pytest.mark.parametrize("case", BAD_MARTS)
-def test_each_mart_expectation_fails_on_its_bad_rows(tmp_path, case):
-    rows, check = BAD_MARTS[case]
-    outcomes = run("marts", warehouse(tmp_path, staged=EVENTS_UNTIL_MARCH, metric_values=rows), tmp_path)
-    assert failed(outcomes) == {check}
-    assert outcomes[check].unexpected_count >= 1
-
-
-def test_mart_failures_name_the_metric_and_sample_the_rows(tmp_path):
-    rows = with_row(OFFER_LOSS_FEB, value=1.25)
-    outcome = run("marts", warehouse(tmp_path, staged=EVENTS_UNTIL_MARCH, metric_values=rows), tmp_path)[
-        "gx_marts_rates_within_0_1"
+def test_marts_reconcile_with_a_recount_from_staging(tmp_path):
+    outcome = run("marts", marts_warehouse(tmp_path, good_metrics()), tmp_path)[
+        "gx_marts_reconcile_with_staging"
     ]
-    [failure] = outcome.failures
-    assert failure.unexpected_rows == [
-        {"highest_value": 1.25, "metric": "offer_loss_rate", "dimension": "rep_id", "rows_out_of_range": 1}
+    assert outcome.passed, outcome.summary
+    assert dict(zip(outcome.frame["metric"], outcome.frame["staging_total"], strict=True)) == HAND_COUNTS
+
+
+def test_a_count_that_differs_from_the_recount_fails_and_says_by_how_much(tmp_path):
+    metric_values = good_metrics({**HAND_COUNTS, "prospect_calls": 3})
+    outcome = run("marts", marts_warehouse(tmp_path, metric_values), tmp_path)[
+        "gx_marts_reconcile_with_staging"
     ]
-    assert outcome.samples["sample_rates_out_of_range"].at[0, "value"] == 1.25
-    missing = BAD_MARTS["metric missing in the latest complete month"][0]
-    outcome = run(
-        "marts", warehouse(tmp_path / "b", staged=EVENTS_UNTIL_MARCH, metric_values=missing), tmp_path
-    )["gx_marts_latest_month_complete"]
+    assert not outcome.passed
     assert outcome.failures[0].unexpected_rows == [
-        {"all_rows": 0, "period_start": "2025-02-01", "metric": "referral_6m_rate"}
+        {"difference": 1, "metric": "prospect_calls", "marts_total": 3, "staging_total": 2}
     ]
 
 
-def test_latest_complete_month_follows_sales_as_of(tmp_path):
-    rows = [r for r in good_metrics() if r["period_start"] != MONTHS[0]]  # January missing
-    path = warehouse(tmp_path, staged=EVENTS_UNTIL_MARCH, metric_values=rows)
-    assert run("marts", path, tmp_path)["gx_marts_latest_month_complete"].passed
-    as_of_february = run("marts", path, tmp_path, as_of=datetime(2025, 2, 15))[
-        "gx_marts_latest_month_complete"
-    ]
-    assert not as_of_february.passed and set(as_of_february.frame["period_start"]) == {"2025-01-01"}
-
-
-def test_no_complete_month_yet_passes_and_says_so(tmp_path):
-    events = [{**EVENTS_UNTIL_MARCH[1], "event_id": "only"}]
-    outcome = run("marts", warehouse(tmp_path, staged=events, metric_values=[]), tmp_path)[
-        "gx_marts_latest_month_complete"
-    ]
-    assert outcome.passed and "no complete month" in outcome.note
+def test_the_recount_stops_at_as_of(tmp_path):
+    """As of 8 January 10:00 (the purchase): e9 and e10 are after it, the counts lose nothing else."""
+    as_of_purchase = good_metrics({"conversations": 2, "prospect_calls": 2, "prospecting_emails": 1})
+    outcome = run("marts", marts_warehouse(tmp_path, as_of_purchase, as_of=at(8)), tmp_path)
+    assert outcome["gx_marts_reconcile_with_staging"].passed
 
 
 # --- the catalog ---------------------------------------------------------------------------------
@@ -427,13 +355,10 @@ def test_every_check_has_a_suite_whose_columns_its_aggregate_has(tmp_path):
     from data_quality.suites import SUITES
 
     assert set(SUITES) == {c.name for c in RAW_CHECKS + STAGING_CHECKS + MART_CHECKS}
-    path = warehouse(
-        tmp_path,
-        steady_events(40),
-        [loaded_file(1, 100, 1)],
-        staged=staged(GOOD_STAGED),
-        metric_values=good_metrics(),
-    )
+    path = marts_warehouse(tmp_path, good_metrics())
+    with duckdb.connect(str(path)) as con:
+        insert(con, "raw.sales_events", [{**RAW_EVENT, **e} for e in steady_events(40)])
+        insert(con, "raw.loaded_files", [loaded_file(1, 100, 1)])
     context = CheckContext(run_id=RUN, now=NOW, as_of=datetime(2025, 3, 10), max_reject_share=0.05)
     with duckdb.connect(str(path), read_only=True) as con:
         for check in RAW_CHECKS + STAGING_CHECKS + MART_CHECKS:

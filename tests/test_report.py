@@ -17,6 +17,7 @@ from dagster_project.lib.report.build import (
     build_report_html,
     headlines,
     headlines_markdown,
+    report_data,
     write_report,
 )
 from dagster_project.lib.serving import publish
@@ -24,6 +25,7 @@ from tests import headless
 
 MONTHS = [date(2025, m, 1) for m in range(1, 7)]  # January to June; as_of in June
 AS_OF = datetime(2025, 6, 15, 9, 30)
+CONTEXT = ReportContext(as_of=AS_OF, latest_complete_month=date(2025, 5, 1))
 LEAD_METRICS = {"days_to_customer", "prospect_conversion_rate", "never_engaged_rate"}
 ODD_REP = "</script><b>rep & co</b>"  # must stay text, in the JSON and on the page
 
@@ -57,8 +59,8 @@ def sample_metric_values() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def test_headlines_take_the_latest_complete_month_against_the_one_before():
-    items = {h.metric: h for h in headlines(sample_metric_values(), AS_OF)}
+def test_headlines_take_the_latest_mature_month_against_the_one_before():
+    items = {h.metric: h for h in headlines(sample_metric_values(), CONTEXT)}
     assert list(items) == list(METRIC_KEYS)
 
     conversations = items["conversations"]  # June is still running: May against April
@@ -67,16 +69,26 @@ def test_headlines_take_the_latest_complete_month_against_the_one_before():
     )  # fmt: skip
     assert conversations.change == 10.0 and conversations.change_ratio == pytest.approx(10 / 130)
 
+    # Leads of March to May have had less than 90 days to convert: February is the latest mature month.
     rate = items["prospect_conversion_rate"]
-    assert rate.value == pytest.approx(14 / 50) and rate.change == pytest.approx(0.02)
+    assert rate.period_start == date(2025, 2, 1) and rate.value == pytest.approx(11 / 50)
+    assert rate.change == pytest.approx(0.02) and (rate.point.numerator, rate.point.denominator) == (
+        11.0,
+        50.0,
+    )
+    assert items["never_engaged_rate"].period_start == date(2025, 4, 1)  # 30 days: April's leads are through
 
-    referral = items["referral_6m_rate"]  # no mature cohort since March
-    assert (referral.period_start, referral.value, referral.previous_value) == (date(2025, 2, 1), 0.22, 0.2)
+    referral = items["referral_6m_rate"]  # no cohort is six months old: its latest value so far, not compared
+    assert (referral.period_start, referral.value, referral.partial, referral.change) == (
+        date(2025, 2, 1), 0.22, True, None,
+    )  # fmt: skip
+    assert items["days_to_customer"].small and not rate.small  # 10 customers: too few to read a trend
 
     table = headlines_markdown(list(items.values()))
-    assert "| 1 | Conversations | May 2025 | 140 | 130 | +10 (+7.7%) |" in table
-    assert "| 6 | Prospect conversion rate | May 2025 | 28.0% | 26.0% | +2.0 pp |" in table
-    assert "| 5 | Days to customer | May 2025 | 3.4 days | 3.3 days | +0.1 (+3.0%) |" in table
+    assert "| 1 | Conversations | May 2025 | 140 |  | 130 | +10 (+7.7%) |" in table
+    assert "| 6 | Prospect conversion rate | Feb 2025 | 22.0% | 11 / 50 | 20.0% | +2.0 pp |" in table
+    assert "| 5 | Days to customer | May 2025 | 3.4 days | 34 / 10 | 3.3 days | +0.1 (+3.0%) |" in table
+    assert "| 10 | Referral within 6 months | Feb 2025 (partial) | 22.0% | 11 / 50 | n/a | n/a |" in table
 
 
 def test_without_as_of_the_last_month_in_the_data_is_the_running_one():
@@ -86,18 +98,26 @@ def test_without_as_of_the_last_month_in_the_data_is_the_running_one():
 
 def test_with_only_the_running_month_its_value_so_far_is_the_headline():
     frame = sample_metric_values()
-    first = headlines(frame[frame["period_start"] == date(2025, 6, 1)], AS_OF)[0]
-    assert (first.period_start, first.value, first.to_date, first.change) == (
+    first = headlines(frame[frame["period_start"] == date(2025, 6, 1)], CONTEXT)[0]
+    assert (first.period_start, first.value, first.partial, first.change) == (
         date(2025, 6, 1),
         150.0,
         True,
         None,
     )
-    assert "| 1 | Conversations | Jun 2025 (to date) | 150 | n/a | n/a |" in headlines_markdown([first])
+    assert "| 1 | Conversations | Jun 2025 (partial) | 150 |  | n/a | n/a |" in headlines_markdown([first])
+
+
+def test_partial_months_are_marked_for_the_chart():
+    data = report_data(sample_metric_values(), CONTEXT)
+    partial = {m["key"]: m["partial"] for m in data["metrics"]}
+    assert partial["conversations"] == [False] * 5 + [True]  # only June, still running
+    assert partial["prospect_conversion_rate"] == [False, False, True, True, True, True]
+    assert data["running_month"] == "2025-06-01"
 
 
 def test_the_page_is_self_contained_and_its_data_cannot_escape_the_script():
-    page = build_report_html(sample_metric_values(), ReportContext(as_of=AS_OF))
+    page = build_report_html(sample_metric_values(), CONTEXT)
     assert "default-src 'none'" in page  # the browser may load nothing
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.I)
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", page), "no URL but the SVG namespace"
@@ -126,7 +146,7 @@ def _errors(dom: str) -> list[str]:
 
 def test_the_report_renders_ten_charts_without_errors_in_chromium(tmp_path, chromium):
     page = tmp_path / "index.html"
-    page.write_text(build_report_html(sample_metric_values(), ReportContext(as_of=AS_OF)), encoding="utf-8")
+    page.write_text(build_report_html(sample_metric_values(), CONTEXT), encoding="utf-8")
 
     dom = headless.dump_dom(page)
     assert 'data-render-status="ok"' in dom
@@ -153,7 +173,7 @@ def test_the_report_renders_ten_charts_without_errors_in_chromium(tmp_path, chro
 
 def test_the_error_marker_catches_script_errors_and_blocked_loads(tmp_path, chromium):
     """The check above is only as good as its detector: break a page on purpose."""
-    broken = build_report_html(sample_metric_values(), ReportContext(as_of=AS_OF)).replace(
+    broken = build_report_html(sample_metric_values(), CONTEXT).replace(
         "</body>",
         '<img src="https://example.invalid/pixel.png"><script>notDefinedAnywhere();</script></body>',
     )
@@ -173,7 +193,8 @@ def test_the_report_is_built_from_the_published_snapshot_without_the_warehouse(t
         con.execute("create schema intermediate")
         con.execute(
             "create table intermediate.int_as_of as select timestamp '2025-06-15 09:30:00' as as_of,"
-            " date '2025-06-01' as as_of_month, timestamp '2025-06-15 09:30:00' as latest_occurred_at"
+            " date '2025-06-01' as as_of_month, date '2025-05-01' as latest_complete_month,"
+            " timestamp '2025-06-15 09:30:00' as latest_occurred_at"
         )
     serving = tmp_path / "serving"
     published = publish.publish_marts(warehouse, serving, run_id="run-42", switch_margin_s=0.1)

@@ -53,9 +53,15 @@ def make_warehouse(path: Path, run: int, extra_table: str | None = None) -> Path
             con.execute(
                 f"create or replace table marts.{extra_table} as select {run}::integer as run, 'x' as label"
             )
+        con.execute("create schema if not exists intermediate")
         con.execute(
-            """create or replace table raw.sales_events as
-            select timestamp '2025-03-31 12:00:00' as occurred_at, timestamp '2025-04-01 06:00:00' as loaded_at"""
+            """create or replace table intermediate.int_as_of as
+            select timestamp '2025-03-31 12:00:00' as as_of, date '2025-03-01' as as_of_month,
+                   date '2025-02-01' as latest_complete_month, timestamp '2025-03-31 12:00:00' as latest_occurred_at"""
+        )
+        con.execute(
+            """create or replace table raw.loaded_files as
+            select 'loaded' as status, timestamp '2025-04-01 06:00:00' as loaded_at"""
         )
     return path
 
@@ -75,6 +81,7 @@ def test_publish_writes_a_snapshot_and_views_with_the_warehouse_schema(tmp_path)
     assert result.row_counts == {"conversations": rows_for(1), "metric_values": rows_for(1)}
     assert result.serving_db_rebuilt and result.duckdb_version == duckdb.__version__
     assert result.freshness.latest_occurred_at.isoformat() == "2025-03-31T12:00:00"
+    assert result.freshness.latest_complete_month.isoformat() == "2025-02-01"
     assert result.freshness.latest_loaded_at.isoformat() == "2025-04-01T06:00:00"
     snapshot = result.snapshot
     assert snapshot.path.parent == serving / "snapshots"
@@ -318,6 +325,7 @@ def test_serving_assets_come_after_every_mart_and_use_the_warehouse_pool(definit
 
 
 def test_the_assets_publish_and_report_with_metadata(tmp_path, dagster_instance):
+    """A run with as_of publishes to its own folder beside the live serving, which it never touches."""
     from dagster_project.defs.serving.assets import metrics_report, published_marts
     from tests.test_report import sample_metric_values
 
@@ -326,12 +334,18 @@ def test_the_assets_publish_and_report_with_metadata(tmp_path, dagster_instance)
         frame = sample_metric_values()
         con.register("frame", frame)
         con.execute("create or replace table marts.metric_values as select * from frame")
-    serving = tmp_path / "serving"
-    resource = warehouse_settings(tmp_path / "landing", warehouse, as_of="2025-06-15", serving_dir=serving)
+        con.execute(
+            "update intermediate.int_as_of set as_of = timestamp '2025-06-15 00:00:00',"
+            " as_of_month = date '2025-06-01', latest_complete_month = date '2025-05-01'"
+        )
+    live = tmp_path / "serving"
+    resource = warehouse_settings(tmp_path / "landing", warehouse, as_of="2025-06-15", serving_dir=live)
     result = dg.materialize(
         [published_marts, metrics_report], instance=dagster_instance, resources={"warehouse": resource}
     )
     assert result.success
+    assert publish.visible_snapshot(live) is None and not (live / "sales.duckdb").exists()
+    serving = live / "as_of" / "2025-06-15"
     metadata = {
         m.asset_key.to_user_string(): m.metadata
         for m in (e.materialization for e in result.get_asset_materialization_events())

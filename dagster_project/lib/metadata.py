@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from dagster_project.lib.sql import quote_identifier
 from data_quality.data_docs import INDEX
 
 if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definitions
@@ -19,12 +20,25 @@ if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definiti
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:
-    """Row count and a markdown preview of a table, for an asset's materialization metadata."""
-    relation = f'"{schema}"."{table}"'
+    """Row count, column types and a markdown preview of a table, for a materialization's metadata.
+
+    dagster-dbt's own `fetch_row_counts()` / `fetch_column_metadata()` open the DuckDB file through
+    dbt's adapter in the Dagster process while the dbt process still holds it, which DuckDB refuses;
+    so the dbt asset reads them here, once dbt has released the file.
+    """
+    relation = f"{quote_identifier(schema)}.{quote_identifier(table)}"
     row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").df()
     return {
         "dagster/row_count": dg.MetadataValue.int(int(row_count)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(
+            dg.TableSchema(columns=[dg.TableColumn(name, data_type) for name, data_type in columns])
+        ),
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
     }
 

@@ -1,5 +1,11 @@
-"""The ten metrics as the report shows them: key (= mart name), title, one-line definition, unit,
-and which direction is good. The definitions are docs/contract.md's ("The ten metrics") in one line each."""
+"""The ten metrics as people read them: key (= mart name), title, one-line definition, unit, which
+direction is good, and when a month is mature. The definitions are docs/contract.md's ("The ten
+metrics") in one line each; tests/test_catalogue.py holds the keys to the dbt project.
+
+A month of a metric is *mature* once its window is over for every member: its last day plus the
+metric's maturity lag is at or before as_of. Until then its value is partial (a cohort still
+converting, offers still open), and the summary and the report never headline it as a trend.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ class Metric:
     kind: str  # "count", "mean" or "rate": how values and changes are formatted
     better: str  # "up" or "down": how a change is coloured
     unit: str = ""  # shown after a mean, e.g. "days"
+    # How long after the end of its month every member's window is over (the dbt vars' defaults).
+    maturity_days: int = 0
+    maturity_months: int = 0
 
 
 METRICS: tuple[Metric, ...] = (
@@ -34,19 +43,19 @@ METRICS: tuple[Metric, ...] = (
            "mean", "down", "days"),
     Metric("prospect_conversion_rate", "Prospect conversion rate",
            "Share of the month's new leads that have made a first purchase (up to the as-of date).",
-           "rate", "up"),
+           "rate", "up", maturity_days=90),
     Metric("offer_loss_rate", "Offer loss rate",
            "Lost / (won + lost) offers among those sent in the month; open offers excluded, unanswered ones lost after 90 days.",
-           "rate", "down"),
+           "rate", "down", maturity_days=90),
     Metric("never_engaged_rate", "Never-engaged rate",
            "Share of the month's leads with no conversation, qualification or purchase in their first 30 days (matured leads only).",
-           "rate", "down"),
+           "rate", "down", maturity_days=30),
     Metric("repeat_purchase_90d_rate", "Repeat purchase within 90 days",
            "Share of the month's new customers who bought again within 90 days of their first purchase (matured cohorts only).",
-           "rate", "up"),
+           "rate", "up", maturity_days=90),
     Metric("referral_6m_rate", "Referral within 6 months",
            "Share of the month's new customers who made a valid referral within 6 months of their first purchase (matured cohorts only).",
-           "rate", "up"),
+           "rate", "up", maturity_months=6),
 )  # fmt: skip
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS)

@@ -69,7 +69,7 @@
 {%- endmacro %}
 
 
-{# The ten metric keys of CONTRACT section 5, in its order: each is a mart's model name. #}
+{# The ten metric keys of docs/contract.md ("The ten metrics"), in its order: each is a mart's model name. #}
 {% macro metric_keys() -%}
     {{ return([
         'conversations',

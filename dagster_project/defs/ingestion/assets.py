@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.ingestion.loader import FileResult, load_landing_dir, load_options, summarize
 from dagster_project.lib.metadata import files_markdown, table_metadata
@@ -17,7 +18,13 @@ RAW_TABLES = {
 @dg.multi_asset(
     name="raw_ingestion",
     specs=[
-        dg.AssetSpec(["raw", table], description=description, group_name="raw", kinds={"duckdb"})
+        dg.AssetSpec(
+            ["raw", table],
+            description=description,
+            group_name="raw",
+            kinds={"duckdb"},
+            owners=DATA_ENGINEERING,
+        )
         for table, description in RAW_TABLES.items()
     ],
     pool=WAREHOUSE_POOL,

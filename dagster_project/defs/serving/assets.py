@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.lib.report.build import headlines_markdown, publish_with_report, write_report
@@ -22,17 +23,18 @@ def _timestamp(value) -> dg.MetadataValue:
     deps=MART_KEYS,
     pool=WAREHOUSE_POOL,  # it reads the warehouse file
     group_name="serving",
+    owners=DATA_ENGINEERING,
     kinds={"duckdb", "parquet"},
     description=(
-        "Every table of the warehouse's `marts` schema as a new Parquet snapshot under SALES_SERVING_DIR, "
-        "switched to atomically; sales.duckdb there holds the views BI tools open read-only."
+        "Every table of the warehouse's `marts` schema as a new Parquet snapshot under SALES_SERVING_DIR "
+        "(a run with SALES_AS_OF: under its as_of/<date>/ folder), switched to atomically; sales.duckdb "
+        "there holds the views BI tools open read-only."
     ),
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    result = publish_with_report(
-        settings.warehouse, settings.serving_dir, as_of=settings.as_of, run_id=context.run_id
-    )
+    # A run with as_of publishes beside the live output, never over it (docs/contract.md, "Settings").
+    result = publish_with_report(settings.warehouse, settings.publish_dir, run_id=context.run_id)
     context.log.info(
         f"Published {len(result.row_counts)} tables to {result.snapshot.path}"
         + (" (sales.duckdb rebuilt: the tables changed)" if result.serving_db_rebuilt else "")
@@ -65,15 +67,16 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     key=["serving", "metrics_report"],
     deps=[published_marts],
     group_name="serving",
+    owners=DATA_ENGINEERING,
     kinds={"html"},
     description=(
         "Self-contained HTML page (opens offline) of the ten metrics by month, by rep and by lead source, "
-        "built from the published snapshot: $SALES_SERVING_DIR/report/index.html."
+        "built from the snapshot this run published: report/index.html beside its sales.duckdb."
     ),
 )
 def metrics_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    report = write_report(settings.serving_dir)
+    report = write_report(settings.publish_dir)
     context.log.info(f"Report written to {report.path} from snapshot {report.snapshot.name}")
     return dg.MaterializeResult(
         metadata={

@@ -237,15 +237,15 @@ def _validation_sql() -> str:
                      when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
                 case when direction not in ({sql_list(DIRECTIONS)})
-                     then 'direction must be outbound or inbound, not: ' || direction end,
+                     then 'direction is not outbound or inbound: ' || direction end,
                 case when purpose not in ({sql_list(PURPOSES)})
-                     then 'purpose must be sales or support, not: ' || purpose end,
+                     then 'purpose is not sales or support: ' || purpose end,
                 case when event_type = 'call' and outcome not in ({sql_list(CALL_OUTCOMES)})
                      then 'not a call outcome: ' || outcome
                      when event_type = 'meeting' and outcome not in ({sql_list(MEETING_OUTCOMES)})
                      then 'not a meeting outcome: ' || outcome end,
                 case when is_valid is not null and is_valid_bool is null
-                     then 'is_valid must be true or false, not: ' || is_valid end,
+                     then 'is_valid is not true or false: ' || is_valid end,
                 case when amount is not null and (amount_num is null or not isfinite(amount_num))
                      then 'amount is not a number: ' || amount
                      when amount_num < 0 then 'amount is negative: ' || amount end,

@@ -20,8 +20,16 @@ import duckdb
 import jinja2
 import pandas as pd
 
-from dagster_project.lib.formatting import format_change, format_value
+from dagster_project.lib.formatting import format_change, format_fraction, format_value
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.report.headlines import (
+    MIN_DENOMINATOR,
+    Headline,
+    Point,
+    add_months,
+    is_mature,
+    pick_headline,
+)
 from dagster_project.lib.serving import publish
 
 # Autoescaping on: the title and dates are escaped, the JSON is made safe by _json_for_script.
@@ -41,36 +49,13 @@ class ReportContext:
     """What the page says about the data besides the metrics: the as-of instant and freshness."""
 
     as_of: datetime | None = None
+    latest_complete_month: date | None = None  # both from the dbt model int_as_of, via the snapshot
     latest_occurred_at: datetime | None = None
     latest_loaded_at: datetime | None = None
     published_at: datetime | None = None
     snapshot: str | None = None
     run_id: str | None = None
     generated_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Headline:
-    """A metric's latest value (the latest complete month with a value; else the running month, so
-    far) and its change against the month before."""
-
-    metric: str
-    period_start: date | None
-    value: float | None
-    previous_value: float | None
-    to_date: bool = False  # the running month: a partial value
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.previous_value is None:
-            return None
-        return self.value - self.previous_value
-
-    @property
-    def change_ratio(self) -> float | None:
-        if self.change is None or not self.previous_value:
-            return None
-        return self.change / abs(self.previous_value)
 
 
 # ------------------------------------------------------------------------------------ the numbers
@@ -100,42 +85,33 @@ def _normalized(metric_values: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def running_month(metric_values: pd.DataFrame, as_of: datetime | None) -> date | None:
-    """The month still under way: that of as_of, else the last month in the data."""
-    if as_of is not None:
-        return _month(as_of)
+def timeline(metric_values: pd.DataFrame, context: ReportContext) -> tuple[datetime | None, date | None]:
+    """as_of and the latest complete month of the context; for a frame without them (a hand-made
+    one), the last month of the data is taken as the running month."""
+    if context.as_of is not None and context.latest_complete_month is not None:
+        return context.as_of, context.latest_complete_month
     if metric_values.empty:
-        return None
-    return max(_month(v) for v in metric_values["period_start"])
+        return None, None
+    running = max(_month(v) for v in metric_values["period_start"])
+    return datetime.combine(running, datetime.min.time()), add_months(running, -1)
 
 
-def _previous_month(month: date) -> date:
-    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+def _points(rows: pd.DataFrame) -> dict[date, Point]:
+    return {
+        row.period_start: Point(_clean(row.value), _clean(row.numerator), _clean(row.denominator))
+        for row in rows.itertuples(index=False)
+    }
 
 
-def _headline(key: str, values: dict[date, float | None], running: date | None) -> Headline:
-    complete = [m for m, v in values.items() if v is not None and (running is None or m < running)]
-    if complete:
-        latest = max(complete)
-        return Headline(key, latest, values[latest], values.get(_previous_month(latest)))
-    if running is not None and values.get(running) is not None:  # only the running month so far
-        return Headline(key, running, values[running], values.get(_previous_month(running)), to_date=True)
-    return Headline(key, None, None, None)
-
-
-def headlines(metric_values: pd.DataFrame, as_of: datetime | None = None) -> list[Headline]:
-    """Per metric (dimension 'all'): the latest complete month with a value, and the month before.
-    The month of as_of is still running, so its partial counts are not compared with a full month."""
+def headlines(metric_values: pd.DataFrame, context: ReportContext | None = None) -> list[Headline]:
+    """Per metric (dimension 'all'): its headline month (lib/report/headlines.py)."""
+    as_of, latest_complete_month = timeline(metric_values, context or ReportContext())
     frame = _normalized(metric_values)
     frame = frame[frame["dimension"] == "all"]
-    running = running_month(metric_values, as_of)
-    keys = _metric_keys(frame)
-    result = []
-    for key in keys:
-        rows = frame[frame["metric"] == key]
-        values = {m: _clean(v) for m, v in zip(rows["period_start"], rows["value"], strict=True)}
-        result.append(_headline(key, values, running))
-    return result
+    return [
+        pick_headline(metric(key), _points(frame[frame["metric"] == key]), as_of, latest_complete_month)
+        for key in _metric_keys(frame)
+    ]
 
 
 def _metric_keys(frame: pd.DataFrame) -> list[str]:
@@ -143,13 +119,19 @@ def _metric_keys(frame: pd.DataFrame) -> list[str]:
     return [k for k in METRIC_KEYS if k in present] + sorted(present - set(METRIC_KEYS))
 
 
+def headline_month(h: Headline) -> str:
+    if h.period_start is None:
+        return "n/a"
+    return f"{h.period_start:%b %Y}" + (" (partial)" if h.partial else "")
+
+
 def headlines_markdown(items: list[Headline]) -> str:
-    lines = ["| # | metric | month | latest | previous month | change |", "|---|---|---|---|---|---|"]
+    lines = ["| # | metric | month | value | of | previous month | change |", "|---|---|---|---|---|---|---|"]
     for number, h in enumerate(items, start=1):
         m = metric(h.metric)
-        month = f"{h.period_start:%b %Y}" + (" (to date)" if h.to_date else "") if h.period_start else "n/a"
         lines.append(
-            f"| {number} | {m.title} | {month} | {format_value(m, h.value)} | "
+            f"| {number} | {m.title} | {headline_month(h)} | {format_value(m, h.value)} | "
+            f"{format_fraction(h.point.numerator, h.point.denominator)} | "
             f"{format_value(m, h.previous_value)} | {format_change(m, h.change, h.change_ratio)} |"
         )
     return "\n".join(lines)
@@ -157,47 +139,51 @@ def headlines_markdown(items: list[Headline]) -> str:
 
 def report_data(metric_values: pd.DataFrame, context: ReportContext) -> dict:
     """Everything the page draws, as JSON-ready data: months, series aligned to them (value,
-    numerator, denominator) for every metric and slice, and each slice's headline."""
+    numerator, denominator, partial) for every metric and slice, and each slice's headline."""
     frame = _normalized(metric_values)
-    running = running_month(metric_values, context.as_of)
+    as_of, latest_complete_month = timeline(metric_values, context)
     months = sorted(set(frame["period_start"]))
     index = {m: i for i, m in enumerate(months)}
     slices = {d: sorted(set(frame.loc[frame["dimension"] == d, "dimension_value"])) for d in BREAKDOWNS}
     metrics, series = [], {}
     for key in _metric_keys(frame):
         m = metric(key)
+        mature = [as_of is not None and is_mature(m, month, as_of, latest_complete_month) for month in months]
         rows = frame[frame["metric"] == key]
         by_slice: dict[str, dict[str, dict]] = {}
         for (dimension, value), group in rows.groupby(["dimension", "dimension_value"], sort=True):
-            points = {"value": [None] * len(months), "numerator": [None] * len(months),
-                      "denominator": [None] * len(months)}  # fmt: skip
-            for row in group.itertuples(index=False):
-                i = index[row.period_start]
-                points["value"][i] = _clean(row.value)
-                points["numerator"][i] = _clean(row.numerator)
-                points["denominator"][i] = _clean(row.denominator)
-            h = _headline(key, {months[i]: v for i, v in enumerate(points["value"])}, running)
-            points["headline"] = {
-                "period": h.period_start.isoformat() if h.period_start else None,
-                "to_date": h.to_date,
-                "value": h.value,
-                "previous": h.previous_value,
-                "value_text": format_value(m, h.value),
-                "change_text": format_change(m, h.change, h.change_ratio),
-                "change": h.change,
+            points = _points(group)
+            h = pick_headline(m, points, as_of, latest_complete_month)
+            by_slice.setdefault(str(dimension), {})[str(value)] = {
+                "value": [points.get(month, Point(None)).value for month in months],
+                "numerator": [points.get(month, Point(None)).numerator for month in months],
+                "denominator": [points.get(month, Point(None)).denominator for month in months],
+                "headline": {
+                    "period": h.period_start.isoformat() if h.period_start else None,
+                    "partial": h.partial,
+                    "small": h.small,
+                    "value": h.value,
+                    "previous": h.previous_value,
+                    "value_text": format_value(m, h.value),
+                    "fraction_text": format_fraction(h.point.numerator, h.point.denominator),
+                    "change_text": format_change(m, h.change, h.change_ratio),
+                    "change": h.change,
+                },
             }
-            by_slice.setdefault(str(dimension), {})[str(value)] = points
         series[key] = by_slice
         metrics.append({"key": key, "title": m.title, "definition": m.definition, "kind": m.kind,
-                        "better": m.better, "unit": m.unit, "dimensions": sorted(by_slice)})  # fmt: skip
+                        "better": m.better, "unit": m.unit, "dimensions": sorted(by_slice),
+                        "partial": [not flag for flag in mature]})  # fmt: skip
+    running = add_months(latest_complete_month, 1) if latest_complete_month else None
     return {
         "months": [m.isoformat() for m in months],
-        "running_month": running.isoformat() if running else None,
+        "running_month": running.isoformat() if running in index else None,
+        "min_denominator": MIN_DENOMINATOR,
         "metrics": metrics,
         "slices": slices,
         "series": series,
         "context": {
-            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in context.__dict__.items()
+            k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in context.__dict__.items()
         },
     }
 
@@ -226,7 +212,7 @@ def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None
     data = report_data(metric_values, context)
     title = "Sales metrics" + (f" as of {context.as_of:%d %b %Y}" if context.as_of else "")
     return TEMPLATES.get_template("report.html.j2").render(
-        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data)
+        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data), min_denominator=MIN_DENOMINATOR
     )
 
 
@@ -247,8 +233,11 @@ class ReportResult:
     context: ReportContext
 
 
-def _parse(value) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _parse(value: str | None):
+    """An ISO date or timestamp of the manifest (dates stay dates)."""
+    if not value:
+        return None
+    return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
 
 
 def write_report(
@@ -269,6 +258,7 @@ def write_report(
         metric_values = con.execute("select * from read_parquet(?)", [str(parquet)]).df()
     context = ReportContext(
         as_of=_parse(manifest.get("as_of")),
+        latest_complete_month=_parse(manifest.get("latest_complete_month")),
         latest_occurred_at=_parse(manifest.get("latest_occurred_at")),
         latest_loaded_at=_parse(manifest.get("latest_loaded_at")),
         published_at=snapshot.published_at,
@@ -278,7 +268,7 @@ def write_report(
     )
     path = output or serving_dir / REPORT_DIR / REPORT_FILE
     write_html(path, build_report_html(metric_values, context))
-    return ReportResult(path, snapshot, headlines(metric_values, context.as_of), context)
+    return ReportResult(path, snapshot, headlines(metric_values, context), context)
 
 
 def publish_with_report(warehouse: Path, serving_dir: Path, **options) -> publish.PublishResult:

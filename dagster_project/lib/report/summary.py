@@ -1,5 +1,6 @@
-"""What `make run` prints at the end: files loaded and rejected, and the ten metrics of the latest
-complete month (all reps). Read-only on the warehouse; `python -m dagster_project.summary`."""
+"""What `make run` prints at the end: files loaded and rejected, and the ten metrics, each at its
+latest mature month with its denominator (all reps). Read-only on the warehouse;
+`python -m dagster_project.summary`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.formatting import format_value
+from dagster_project.lib.formatting import format_fraction, format_value
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.report.headlines import MIN_DENOMINATOR, Point, pick_headline
 from dagster_project.lib.sql import has_table
+
+TOP_REASONS = 5  # rejection reasons listed by name; the others are counted on one line
 
 
 def ingestion_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -26,42 +30,52 @@ def ingestion_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select source_file, error from raw.loaded_files where status = 'failed' order by load_id"
     ).fetchall():
         lines.append(f"  failed: {source_file}: {error.splitlines()[0]}")
-    top_reasons = con.execute(
-        "select split_part(reason, ':', 1) as why, count(*) from raw.rejected_events"
-        " group by why order by 2 desc, 1 limit 5"
+    # A reason is "<rule>: <value>" (several joined by "; "): rows are counted per rule.
+    reasons = con.execute(
+        """
+        select split_part(part, ': ', 1) as rule, count(*) as n
+        from (select unnest(string_split(reason, '; ')) as part from raw.rejected_events)
+        group by rule order by n desc, rule
+        """
     ).fetchall()
-    lines += [f"  rejected {n:,} x {why}" for why, n in top_reasons]
+    lines += [f"  rejected {n:,} x {rule}" for rule, n in reasons[:TOP_REASONS]]
+    if len(reasons) > TOP_REASONS:
+        more = reasons[TOP_REASONS:]
+        lines.append(
+            f"  ... and {len(more)} more reasons ({sum(n for _, n in more):,} rows): see raw.rejected_events"
+        )
     return lines
 
 
 def metric_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    latest = con.execute(
-        # The month of as_of is still running: the latest complete month is the one before it.
-        "select max(period_start) from marts.metric_values"
-        " where period_start < (select max(period_start) from marts.metric_values)"
-    ).fetchone()[0]
-    if latest is None:
-        return ["No complete month in the data yet."]
-    values = dict(
-        con.execute(
-            "select metric, value from marts.metric_values where dimension = 'all' and period_start = ?",
-            [latest],
-        ).fetchall()
-    )
-    # A cohort metric has no value until its window has passed: show the latest month that has one.
-    latest_known = dict(
-        con.execute(
-            "select metric, arg_max(value, period_start) || '|' || strftime(max(period_start), '%b %Y')"
-            " from marts.metric_values where dimension = 'all' and value is not null group by metric"
-        ).fetchall()
-    )
-    lines = [f"The ten metrics for {latest:%B %Y} (latest complete month, all reps):"]
+    """The ten metrics, each at its headline month (lib/report/headlines.py) with its denominator."""
+    as_of, latest_complete_month, as_of_month = con.execute(
+        "select as_of, latest_complete_month, as_of_month from intermediate.int_as_of"
+    ).fetchone()
+    if as_of is None:
+        return ["No event up to as_of: no metric yet."]
+    rows = con.execute(
+        "select metric, period_start, value, numerator, denominator from marts.metric_values"
+        " where dimension = 'all'"
+    ).fetchall()
+    points: dict[str, dict] = {}
+    for key, month, value, numerator, denominator in rows:
+        points.setdefault(key, {})[month] = Point(value, numerator, denominator)
+    lines = [
+        f"The ten metrics as of {as_of:%Y-%m-%d %H:%M} UTC ({as_of_month:%B %Y} is still running; all reps),",
+        "each at its latest mature month (its window over for every member):",
+    ]
     for number, key in enumerate(METRIC_KEYS, start=1):
-        text = format_value(metric(key), values.get(key))
-        if values.get(key) is None and key in latest_known:
-            value, month = latest_known[key].split("|")
-            text += f"  (window not over yet; latest: {format_value(metric(key), float(value))} in {month})"
-        lines.append(f"  {number:>2}. {key:<26} {text}")
+        m = metric(key)
+        h = pick_headline(m, points.get(key, {}), as_of, latest_complete_month)
+        fraction = format_fraction(h.point.numerator, h.point.denominator)
+        notes = [note for note, flag in (("partial: no month is mature yet", h.partial),
+                                         (f"fewer than {MIN_DENOMINATOR} members", h.small)) if flag]  # fmt: skip
+        month = f"{h.period_start:%b %Y}" if h.period_start else "no month with a value"
+        lines.append(
+            f"  {number:>2}. {m.title:<32} {format_value(m, h.value):>11}  {fraction:<15} {month}"
+            + (f"  ({'; '.join(notes)})" if notes else "")
+        )
     return lines
 
 
@@ -72,6 +86,6 @@ def summary_lines(warehouse: Path) -> list[str]:
         lines = [f"Warehouse: {warehouse}"]
         if has_table(con, "raw", "loaded_files"):
             lines += ingestion_lines(con)
-        if has_table(con, "marts", "metric_values"):
+        if has_table(con, "marts", "metric_values") and has_table(con, "intermediate", "int_as_of"):
             lines += metric_lines(con)
     return lines

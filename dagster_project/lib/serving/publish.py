@@ -5,7 +5,7 @@ Layout under the serving folder (docs/bi.md explains it to BI users):
     sales.duckdb                       views marts.<table> (and serving.*) that BI tools open read-only
     snapshots/<key>_<UTC stamp>/       one folder per publish, never modified once it exists:
         marts/<table>.parquet          every table of the warehouse's `marts` schema
-        serving/snapshot.parquet       one row: as_of, latest occurred_at / loaded_at, run id
+        serving/snapshot.parquet       one row: as_of, latest complete month, latest occurred_at / loaded_at, run id
         manifest.json                  the same, plus row counts and columns (the folder's marker:
                                        manifest.pending.json until the folder goes live)
     current -> snapshots/<newest>      for tools that read Parquet files themselves (pandas, the report)
@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -75,7 +75,7 @@ KEY_MAX = 10**16 - 1
 _NAME = re.compile(r"^(\d{16})_\d{8}T\d{12}Z$")
 
 # Bump when the SQL of sales.duckdb changes, so that the next publish rebuilds the file.
-SERVING_DB_LAYOUT = 1
+SERVING_DB_LAYOUT = 2
 DEFAULT_KEEP = 5
 # How far ahead of the rename the publish instant is set. Only a stall of the publisher longer than
 # this between two lines of code (or a reader between binding and starting its query) could let a
@@ -104,6 +104,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class Freshness:
     as_of: datetime | None = None
+    latest_complete_month: date | None = None
     latest_occurred_at: datetime | None = None
     latest_loaded_at: datetime | None = None
 
@@ -184,32 +185,25 @@ def list_tables(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[s
     return tables
 
 
-def read_freshness(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> Freshness:
-    """as_of (the dbt model int_as_of, else the setting, else the latest event), the latest
+def read_freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
+    """as_of and the latest complete month (both decided by the dbt model int_as_of), the latest
     occurred_at and the latest load. Any part the warehouse does not have is None."""
-    latest_occurred_at = latest_loaded_at = model_as_of = None
+    as_of = latest_complete_month = latest_occurred_at = latest_loaded_at = None
     if has_table(con, "intermediate", "int_as_of"):
-        model_as_of, latest_occurred_at = con.execute(
-            "select max(as_of), max(latest_occurred_at) from intermediate.int_as_of"
+        as_of, latest_complete_month, latest_occurred_at = con.execute(
+            "select max(as_of), max(latest_complete_month), max(latest_occurred_at) from intermediate.int_as_of"
         ).fetchone()
-    for schema, table in (("staging", "stg_sales_events"), ("raw", "sales_events")):
-        if latest_occurred_at is None and has_table(con, schema, table):
-            latest_occurred_at = con.execute(f"select max(occurred_at) from {schema}.{table}").fetchone()[0]
     if has_table(con, "raw", "loaded_files"):
         latest_loaded_at = con.execute(
             "select max(loaded_at) from raw.loaded_files where status = 'loaded'"
         ).fetchone()[0]
-    elif has_table(con, "raw", "sales_events"):
-        latest_loaded_at = con.execute("select max(loaded_at) from raw.sales_events").fetchone()[0]
-    return Freshness(as_of=model_as_of or as_of or latest_occurred_at,
-                     latest_occurred_at=latest_occurred_at, latest_loaded_at=latest_loaded_at)  # fmt: skip
+    return Freshness(as_of, latest_complete_month, latest_occurred_at, latest_loaded_at)
 
 
 def export_snapshot(
     warehouse: Path,
     folder: Path,
     schema: str = "marts",
-    as_of: datetime | None = None,
 ) -> tuple[dict[str, int], dict[str, list[tuple[str, str]]], Freshness]:
     """Write every table of `schema` to folder/<schema>/<table>.parquet, from one read-only
     transaction on the warehouse (one consistent state of it)."""
@@ -229,7 +223,7 @@ def export_snapshot(
                 f"copy (select * from {quote_identifier(schema)}.{quote_identifier(table)})"
                 f" to {quote_literal(str(target))} (format parquet, compression zstd)"
             ).fetchone()[0]
-        freshness = read_freshness(con, as_of)
+        freshness = read_freshness(con)
         con.execute("commit")
     return row_counts, tables, freshness
 
@@ -263,11 +257,12 @@ def _write_snapshot_info(folder: Path, info: dict) -> None:
     (folder / "serving").mkdir(exist_ok=True)
     with duckdb.connect() as con:
         con.execute(
-            "copy (select ?::timestamp as as_of, ?::timestamp as latest_occurred_at,"
-            " ?::timestamp as latest_loaded_at, ?::varchar as run_id, ?::varchar as duckdb_version)"
+            "copy (select ?::timestamp as as_of, ?::date as latest_complete_month,"
+            " ?::timestamp as latest_occurred_at, ?::timestamp as latest_loaded_at, ?::varchar as run_id,"
+            " ?::varchar as duckdb_version)"
             f" to {quote_literal(str(folder / 'serving' / f'{SNAPSHOT_INFO_TABLE}.parquet'))} (format parquet)",
-            [info["as_of"], info["latest_occurred_at"], info["latest_loaded_at"], info["run_id"],
-             info["duckdb_version"]],
+            [info["as_of"], info["latest_complete_month"], info["latest_occurred_at"], info["latest_loaded_at"],
+             info["run_id"], info["duckdb_version"]],
         )  # fmt: skip
 
 
@@ -311,7 +306,6 @@ def publish_marts(
     serving_dir: Path,
     *,
     schema: str = "marts",
-    as_of: datetime | None = None,
     run_id: str | None = None,
     keep: int = DEFAULT_KEEP,
     switch_margin_s: float = DEFAULT_SWITCH_MARGIN_S,
@@ -334,12 +328,13 @@ def publish_marts(
     with _publish_lock(serving_dir):
         staged = serving_dir / STAGING / uuid.uuid4().hex
         try:
-            row_counts, tables, freshness = export_snapshot(Path(warehouse), staged, schema, as_of)
+            row_counts, tables, freshness = export_snapshot(Path(warehouse), staged, schema)
             info = {
                 "run_id": run_id,
                 "schema": schema,
                 "warehouse": str(warehouse),
                 "as_of": freshness.as_of,
+                "latest_complete_month": freshness.latest_complete_month,
                 "latest_occurred_at": freshness.latest_occurred_at,
                 "latest_loaded_at": freshness.latest_loaded_at,
                 "duckdb_version": duckdb.__version__,
@@ -417,7 +412,7 @@ select
     regexp_extract(filename, '/([0-9]{{16}}_[0-9T]+Z)/serving/', 1) as snapshot,
     make_timestamp({KEY_MAX} - cast(regexp_extract(filename, '/([0-9]{{16}})_[0-9T]+Z/serving/', 1) as bigint))
         as published_at,
-    as_of, latest_occurred_at, latest_loaded_at, run_id, duckdb_version
+    as_of, latest_complete_month, latest_occurred_at, latest_loaded_at, run_id, duckdb_version
 from read_parquet({pattern}, filename = true)
 where filename = serving.snapshot_dir() || {suffix}"""
 

@@ -1,4 +1,4 @@
--- All ten metrics in one long table (CONTRACT section 5), read by BI tools and alerts:
+-- All ten metrics in one long table (docs/contract.md ("The ten metrics")), read by BI tools and alerts:
 -- the common columns of each metric's mart, with the metric key.
 
 {%- set metrics = metric_keys() %}

@@ -1,4 +1,4 @@
-{# A metric row's value follows from its numerator and denominator (CONTRACT section 5): the count
+{# A metric row's value follows from its numerator and denominator (docs/contract.md ("The ten metrics")): the count
    itself for counts (null denominator), null for a zero denominator, else numerator / denominator. #}
 {% test value_is_ratio(model) %}
 
