@@ -168,3 +168,18 @@ class Settings:
             else f"{self.as_of:%Y-%m-%dT%H%M%S}"
         )
         return self.serving_dir / "as_of" / stamp
+
+
+FRESHNESS_ENV_VAR = "SALES_FRESHNESS_HOURS"
+DEFAULT_FRESHNESS_HOURS = "36"
+
+
+def freshness_window(environ: Mapping[str, str] | None = None) -> timedelta:
+    """How old the marts and the published output may get before it is an alert. Read when Dagster
+    loads the definitions (the freshness checks are built with it), not when a run starts."""
+    environ = os.environ if environ is None else environ
+    text = environ.get(FRESHNESS_ENV_VAR) or DEFAULT_FRESHNESS_HOURS
+    hours = _non_negative(FRESHNESS_ENV_VAR, text, "hours")
+    if hours * 60 < 1:
+        raise SettingsError(FRESHNESS_ENV_VAR, text, "a number of hours of at least 1/60 (one minute)")
+    return timedelta(hours=hours)
