@@ -27,6 +27,10 @@ FRESH_KEYS = [*MART_KEYS, *PUBLISHED_KEYS]
 CHECK_INTERVAL_SECONDS = 300
 
 
+def _materialized(instance: dg.DagsterInstance) -> set[dg.AssetKey]:
+    return {key for key in FRESH_KEYS if instance.get_latest_materialization_event(key) is not None}
+
+
 def freshness_defs(window: timedelta) -> dg.Definitions:
     # Dagster 1.13 marks the freshness checks "superseded" by FreshnessPolicy, but a policy's state is
     # not something an open-source sensor can alert on; a failed check is (docs/alerts.md).
@@ -35,13 +39,34 @@ def freshness_defs(window: timedelta) -> dg.Definitions:
         checks = dg.build_last_update_freshness_checks(
             assets=FRESH_KEYS, lower_bound_delta=window, severity=dg.AssetCheckSeverity.ERROR
         )
-        sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=checks,
-            name="freshness_checks_sensor",
-            minimum_interval_seconds=CHECK_INTERVAL_SECONDS,
-            default_status=dg.DefaultSensorStatus.RUNNING,
+        dagster_sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks, name="dagster_freshness_checks_sensor"
         )
-    return dg.Definitions(asset_checks=checks, sensors=[sensor])
+
+    @dg.sensor(
+        name="freshness_checks_sensor",
+        asset_selection=dg.AssetSelection.checks(*checks),
+        minimum_interval_seconds=CHECK_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            f"Runs the freshness checks of the marts and the published output when one may have gone "
+            f"stale (not materialized for SALES_FRESHNESS_HOURS={window.total_seconds() / 3600:g}); a failed "
+            "one is alerted. An asset never materialized yet is not checked: a new install is not stale."
+        ),
+    )
+    def freshness_checks_sensor(context: dg.SensorEvaluationContext):
+        # Dagster's own sensor decides which checks are due (never run, or fresh until a time now
+        # past; a failed one waits for the next materialization); only materialized assets are kept.
+        decision = dagster_sensor(context)
+        materialized = _materialized(context.instance)
+        if not isinstance(decision, dg.RunRequest):
+            return decision
+        due = [key for key in decision.asset_check_keys if key.asset_key in materialized]
+        if not due:
+            return dg.SkipReason("No materialized asset can be stale yet.")
+        return dg.RunRequest(asset_check_keys=due, tags={"sales/trigger": "freshness"})
+
+    return dg.Definitions(asset_checks=checks, sensors=[freshness_checks_sensor])
 
 
 def with_freshness_policies(defs: dg.Definitions, window: timedelta) -> dg.Definitions:
