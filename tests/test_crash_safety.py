@@ -23,9 +23,14 @@ from dagster_project.lib.dbt_build import (
     write_build_marker,
 )
 from dagster_project.lib.dbt_project import dbt_project
+from dagster_project.lib.ingestion.loader import load_landing_dir
 from dagster_project.lib.report.build import publish_with_report
 from dagster_project.lib.serving import publish
+from tests.conftest import write_jsonl
 from tests.test_serving import make_warehouse, published_runs
+
+CALL = {"event_type": "call", "contact_id": "c-1", "direction": "outbound", "outcome": "busy",
+        "occurred_at": "2025-03-01T10:00:00Z"}  # fmt: skip
 
 VARS = {"warehouse": "/tmp/w.duckdb"}
 
@@ -116,3 +121,29 @@ def test_a_publisher_killed_right_after_the_rename_leaves_readers_on_the_previou
     assert third.snapshot.name in report.read_text(encoding="utf-8")
     assert not renamed[0].exists()  # the folder that never went live is removed
     assert [s.name for s in publish.list_snapshots(serving)] == [third.snapshot.name, first.snapshot.name]
+
+
+LOAD_THEN_DIE = """
+import os, signal, sys
+from pathlib import Path
+from dagster_project.lib.ingestion.loader import load_landing_dir
+
+def die(index, total, result):  # the file is committed; the connection is still open, not checkpointed
+    os.kill(os.getpid(), signal.SIGKILL)
+
+load_landing_dir(Path(sys.argv[1]), Path(sys.argv[2]), on_file=die)
+"""
+
+
+def test_a_load_after_a_kill_9_never_reuses_the_load_id_of_the_last_committed_one(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    write_jsonl(landing / "first.jsonl", [{**CALL, "event_id": "a"}])
+    died = subprocess.run([sys.executable, "-c", LOAD_THEN_DIE, str(landing), str(warehouse)], timeout=120)
+    assert died.returncode == -signal.SIGKILL
+    # DuckDB 1.4 replays the committed load but not the sequence's advance: nextval gives 1 again.
+    write_jsonl(landing / "second.jsonl", [{**CALL, "event_id": "b"}])
+    results = {r.source_file: r.status for r in load_landing_dir(landing, warehouse)}
+    assert results == {"first.jsonl": "skipped", "second.jsonl": "loaded"}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ledger = con.execute("select load_id, source_file from raw.loaded_files order by 1").fetchall()
+    assert ledger == [(1, "first.jsonl"), (2, "second.jsonl")]

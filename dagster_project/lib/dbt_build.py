@@ -123,17 +123,23 @@ def write_build_marker(warehouse: Path, fingerprint: str, variables: dict, run_i
         con.execute("commit")
 
 
+def marker_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The marker's fingerprint on an open warehouse connection, or None (no complete build)."""
+    if not has_table(con, "pipeline", "complete_build"):
+        return None
+    row = con.execute(f"select fingerprint from {MARKER_TABLE}").fetchone()
+    return row[0] if row else None
+
+
 def complete_build_fingerprint(warehouse: Path, manifest_path: Path) -> str | None:
     """The fingerprint of the warehouse's last complete build, if its marker is there and every model
     of the project still exists; else None (build again)."""
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not has_table(con, "pipeline", "complete_build"):
-            return None
-        row = con.execute(f"select fingerprint from {MARKER_TABLE}").fetchone()
-        if row is None:
+        fingerprint = marker_fingerprint(con)
+        if fingerprint is None:
             return None
         if not all(has_table(con, schema, table) for schema, table in project_models(manifest_path).values()):
             return None
-    return row[0]
+    return fingerprint

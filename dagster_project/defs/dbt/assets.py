@@ -20,6 +20,7 @@ from dagster_project.lib.dbt_build import (
 from dagster_project.lib.dbt_project import dbt_project
 from dagster_project.lib.ingestion.gate import held_load_reason
 from dagster_project.lib.metadata import table_metadata
+from dagster_project.lib.serving.publish import published_build
 
 from .translator import SalesDbtTranslator
 
@@ -63,16 +64,21 @@ def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     variables = dbt_vars(settings)
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
-    if (
+    complete = (
         not context.is_subset
         and fingerprint
         and fingerprint == complete_build_fingerprint(settings.warehouse, manifest)
-    ):
+    )
+    if complete and fingerprint == published_build(settings.publish_dir):
         context.log.info(
             "Nothing changed since the last complete build (no new rows, same vars, same dbt project): "
             "dbt build skipped, the marts are up to date."
         )
         return
+    if complete:  # built, but its publish did not finish (a crash): build again, so that it is published
+        context.log.warning(
+            "The last complete build was not published: dbt builds again, and the run publishes it."
+        )
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     args = dbt_build_args(settings)
     context.log.info(f"dbt {' '.join(args)}")

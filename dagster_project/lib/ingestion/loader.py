@@ -316,6 +316,15 @@ def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
         pass  # the error came before the transaction began
 
 
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The sequence's next value, or past the ledger's largest id when the sequence is behind: after a
+    `kill -9`, DuckDB replays a committed load (its rows and ledger row) from its write-ahead log but
+    may lose the sequence's advance, and the next load would reuse that load's id."""
+    sequence = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+    largest = con.execute("select coalesce(max(load_id), 0) from raw.loaded_files").fetchone()[0]
+    return sequence if sequence > largest else largest + 1
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -328,7 +337,7 @@ def load_file(
     `unchanged()` says the file was written to while it was read, nothing is kept or recorded."""
     fmt = FORMATS[path.suffix.lower()]
     size = path.stat().st_size
-    load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+    load_id = _next_load_id(con)
     try:
         # Reading fills temp tables only; it runs before the transaction so that rowid (the record's
         # position) is the plain insertion order rather than a transaction-local id.

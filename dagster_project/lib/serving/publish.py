@@ -56,6 +56,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.dbt_build import marker_fingerprint
 from dagster_project.lib.sql import has_table, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,19 @@ def export_snapshot(
     return row_counts, tables, freshness
 
 
+def _complete_build(warehouse: Path) -> str | None:
+    """Which complete dbt build the marts are (lib/dbt_build.py), so that the next run can tell
+    whether that build was published; the pool serializes runs, so it is the build just exported."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return marker_fingerprint(con)
+
+
+def published_build(serving_dir: Path) -> str | None:
+    """The complete dbt build that the views serve now, if the snapshot says."""
+    snapshot = visible_snapshot(serving_dir)
+    return read_manifest(snapshot).get("build_fingerprint") if snapshot else None
+
+
 # ------------------------------------------------------------------------------ the switch
 
 
@@ -337,6 +351,7 @@ def publish_marts(
                 "latest_complete_month": freshness.latest_complete_month,
                 "latest_occurred_at": freshness.latest_occurred_at,
                 "latest_loaded_at": freshness.latest_loaded_at,
+                "build_fingerprint": _complete_build(Path(warehouse)),
                 "duckdb_version": duckdb.__version__,
                 "row_counts": row_counts,
                 "columns": {table: dict(columns) for table, columns in tables.items()},
