@@ -40,12 +40,13 @@ install: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 # Demo data only when the landing folder is empty: your own files are never mixed with it.
 demo: install
 	@if [ -z "$$(find "$(SALES_LANDING_DIR)" -type f 2>/dev/null | head -1)" ]; then \
-		$(PY) -m dagster_project.demo --out "$(SALES_LANDING_DIR)" --contacts 3000 --seed 7 --format jsonl --dirty; \
+		$(PY) -m dagster_project.demo --out "$(SALES_LANDING_DIR)" --contacts 3000 --seed 7 --format jsonl --dirty --quiet; \
 	else echo "Landing folder $(SALES_LANDING_DIR) has files: no demo data written."; fi
 
-run: demo
-	$(BIN)/dagster asset materialize --select '*' -m dagster_project.definitions
-	$(PY) -m dagster_project.summary
+# Settings checked first, demo data when the landing folder is empty, then one line per stage and
+# the summary; every log line goes to <warehouse folder>/logs/run-*.log.
+run: install
+	@$(PY) -m dagster_project.run --demo-if-empty
 
 # Stops on Ctrl-C or SIGTERM within 10 s, with everything it started (scripts/dev.sh).
 dev: install

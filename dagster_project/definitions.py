@@ -2,7 +2,17 @@
 
 import dagster as dg
 
-from dagster_project.defs import alerts, automation, dbt, freshness, ingestion, quality, recovery, serving
+from dagster_project.defs import (
+    alerts,
+    automation,
+    dbt,
+    freshness,
+    ingestion,
+    quality,
+    recovery,
+    serving,
+    sources,
+)
 from dagster_project.defs.resources import alerting_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
@@ -15,6 +25,7 @@ defs = freshness.with_freshness_policies(
         serving.defs,
         alerts.defs,
         automation.defs,
+        sources.defs,
         recovery.defs,
         freshness.defs,
         dg.Definitions(

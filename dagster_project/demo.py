@@ -737,6 +737,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--start", default="2025-01-01", help="first day of the data (UTC)")
     parser.add_argument("--months", type=int, default=12, help="how many calendar months of data")
     parser.add_argument("--files", type=int, default=None, help="number of files (default: one per 1M rows)")
+    parser.add_argument(
+        "--quiet", action="store_true", help="one line, without the count of each malformed kind"
+    )
     args = parser.parse_args(argv)
     summary = generate(args.out, args.contacts, args.seed, args.format, args.dirty, args.start, args.months,
                        args.files)  # fmt: skip
@@ -746,7 +749,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{args.contacts:,} contacts, {summary['start']} to {summary['end']}, into {len(summary['files'])} "
         f"{args.format} file(s) in {args.out}"
     )
-    for kind, count in summary["malformed"].items():
+    for kind, count in summary["malformed"].items() if not args.quiet else ():
         print(f"  malformed {kind}: {count}")
     return summary
 

@@ -103,7 +103,7 @@ STAGING_CHECKS = [
         name="gx_staging_reconciles_with_raw",
         asset=STAGED_EVENTS,
         severity=ERROR,
-        description="Every event id accepted in raw is staged exactly once, and nothing else is staged.",
+        description="Every event id accepted in raw (outside held loads) is staged exactly once, and nothing else is.",
         aggregate=staging.events_by_layer,
         samples=staging.unreconciled_events_samples,
         index_columns=("raw_event_ids", "staged_rows"),
@@ -129,3 +129,12 @@ CHECKS_BY_LAYER: dict[str, list[QualityCheck]] = {
     "marts": MART_CHECKS,
 }
 ALL_CHECKS = [check for checks in CHECKS_BY_LAYER.values() for check in checks]
+
+
+def checks_story(layer: str, outcomes: list, seconds: float) -> str:
+    """One line on a layer's checks: how many passed, and which failed with their severity."""
+    failed = [o for o in outcomes if not o.passed]
+    line = f"Checks ({layer}): {len(outcomes) - len(failed)} of {len(outcomes)} passed"
+    if failed:
+        line += "; failed: " + ", ".join(f"{o.check.name} ({o.check.severity})" for o in failed)
+    return line + f" in {seconds:.1f} s."

@@ -115,10 +115,14 @@ def gx_context(docs_dir: Path | None) -> gx.data_context.EphemeralDataContext:
 
 
 def run_checks(
-    checks: list[QualityCheck], warehouse: Path, ctx: CheckContext, docs_dir: Path | None = None
+    checks: list[QualityCheck],
+    warehouse: Path,
+    ctx: CheckContext,
+    docs_dir: Path | None = None,
+    notices: list[str] | None = None,
 ) -> list[CheckOutcome]:
     """Run the checks on the warehouse, opened read-only and closed before returning; write the
-    Data Docs into docs_dir (if given)."""
+    Data Docs into docs_dir (if given), with `notices` (held loads) at the top of the index when given."""
     if not checks:
         return []
     if not Path(warehouse).exists():
@@ -132,7 +136,7 @@ def run_checks(
         con.execute("set enable_progress_bar = false")  # it would print into the run's logs on long scans
         outcomes = [_run_one(context, con, check, ctx, run_id) for check in checks]
     if docs_dir is not None:
-        _publish(context, outcomes, docs_dir, run_id)
+        _publish(context, outcomes, docs_dir, run_id, notices)
     return outcomes
 
 
@@ -258,7 +262,9 @@ def _failure(expectation_result) -> ExpectationFailure:
     )
 
 
-def _publish(context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunIdentifier) -> None:
+def _publish(
+    context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunIdentifier, notices: list[str] | None
+) -> None:
     """Render this call's validation and suite pages, point each outcome at its page, update the index.
 
     Data Docs are a report: failing to write them is logged, never a failed check.
@@ -272,7 +278,9 @@ def _publish(context, outcomes: list[CheckOutcome], docs_dir: Path, run_id: RunI
             pages[key.expectation_suite_identifier.name] = _page(context, key)
         for outcome in outcomes:
             outcome.data_docs_page = pages.get(outcome.check.name)
-        data_docs.record(docs_dir, [_ledger_entry(context, o, docs_dir, run_id) for o in outcomes])
+        suite_pages = [_page(context, ExpectationSuiteIdentifier(o.check.name)) for o in outcomes]
+        data_docs.make_offline(docs_dir, [p for p in [*pages.values(), *suite_pages] if p is not None])
+        data_docs.record(docs_dir, [_ledger_entry(context, o, docs_dir, run_id) for o in outcomes], notices)
     except Exception as exc:  # noqa: BLE001 - a report must not fail the checks
         log.warning(f"Could not write the Data Docs into {docs_dir}: {type(exc).__name__}: {exc}")
 

@@ -84,3 +84,28 @@ def test_outputs_follow_their_warehouse(tmp_path):
     assert dated.publish_dir == tmp_path / "serving" / "as_of" / "2025-06-30"
     relative = Settings.from_values(landing_dir="data/landing")
     assert relative.landing_dir.is_absolute() and relative.landing_dir.parts[-2:] == ("data", "landing")
+
+
+def test_the_sensor_starts_nothing_for_files_a_run_already_loaded(tmp_path):
+    """`make run`, then `make dev`: the sensor's first tick finds the ledger already holds the file."""
+    from dagster_project.lib.ingestion.loader import load_landing_dir
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    write_jsonl(landing / "loaded.jsonl", [{"event_id": "1"}])
+    load_landing_dir(landing, warehouse)
+    context = dg.build_sensor_context(
+        cursor=None,
+        resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse=str(warehouse))},
+    )
+    assert isinstance(landing_files_sensor(context), dg.SkipReason)
+    assert json.loads(context.cursor).keys() == {"loaded.jsonl"}
+
+    write_jsonl(landing / "new.jsonl", [{"event_id": "2"}])
+    os.utime(landing / "loaded.jsonl")  # touched after its load: its content decides, in the run
+    request = landing_files_sensor(
+        dg.build_sensor_context(
+            cursor=context.cursor,
+            resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse=str(warehouse))},
+        )
+    )
+    assert isinstance(request, dg.RunRequest) and request.tags["sales/new_files"] == "2"

@@ -17,23 +17,19 @@ import pandas as pd
 import pytest
 
 from dagster_project import demo
+from dagster_project.lib.vocabulary import (
+    CALL_OUTCOMES,
+    DIRECTIONS,
+    MEETING_OUTCOMES,
+    PURPOSES,
+    REQUIRED_BY_TYPE,
+)
 
 CONTACTS = 2000
 SEED = 11
-DOMAINS = {
-    "direction": {"outbound", "inbound"},
-    "purpose": {"sales", "support"},
-}
-OUTCOMES = {"call": set(demo.CALL_OUTCOMES), "meeting": set(demo.MEETING_OUTCOMES)}
-REQUIRED = {
-    "call": ["direction", "outcome"],
-    "email": ["direction"],
-    "meeting": ["outcome"],
-    "offer_sent": ["offer_id", "amount"],
-    "offer_lost": ["offer_id"],
-    "purchase": ["amount"],
-    "referral": ["is_valid"],
-}
+DOMAINS = {"direction": set(DIRECTIONS), "purpose": set(PURPOSES)}
+OUTCOMES = {"call": set(CALL_OUTCOMES), "meeting": set(MEETING_OUTCOMES)}
+REQUIRED = REQUIRED_BY_TYPE
 ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$"
 
 

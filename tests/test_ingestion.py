@@ -220,3 +220,29 @@ def test_csv_missing_optional_columns_and_unknown_extra_columns(tmp_path):
     )
     assert [r[:3] for r in rows] == [("l-1", None, 2), ("l-2", "web, site", 3)]
     assert '"weird col":"x"' in rows[0][3]
+
+
+def test_a_file_with_foreign_columns_fails_as_a_file_naming_them(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    landing.mkdir()
+    (landing / "hubspot_calls.csv").write_text(
+        "Record ID,Activity date,Contact ID,Call outcome\n1,2025-01-05,901,Connected\n2,2025-01-06,902,Busy\n"
+    )
+    (landing / "partial.csv").write_text("event_id,event_type,contact_id\ne1,call,c1\n")
+    write_jsonl(landing / "export.jsonl", [{"Record ID": 1, "Activity date": "2025-01-05"}])
+    results = {r.source_file: r for r in load_landing_dir(landing, warehouse)}
+    assert {name: r.status for name, r in results.items()} == dict.fromkeys(results, "failed")
+    foreign = results["hubspot_calls.csv"].error
+    assert (
+        "The file lacks none of the required columns (event_id, event_type, occurred_at, contact_id)"
+        in foreign
+    )
+    assert "its columns are: Record ID, Activity date, Contact ID, Call outcome" in foreign
+    assert "docs/sources.md" in foreign
+    assert "lacks the required column(s) occurred_at;" in results["partial.csv"].error
+    assert "its columns are: Activity date, Record ID" in results["export.jsonl"].error
+    rows = fetch(warehouse, "select source_file, status, rows_read, error from raw.loaded_files order by 1")
+    assert [(name, status, read) for name, status, read, _ in rows] == [
+        ("export.jsonl", "failed", 0), ("hubspot_calls.csv", "failed", 0), ("partial.csv", "failed", 0),
+    ]  # fmt: skip
+    assert count(warehouse, "rejected_events") == 0  # nothing half-loaded: one clear error per file

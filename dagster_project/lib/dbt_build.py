@@ -21,6 +21,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from dagster_project.lib.settings import Settings
@@ -64,7 +65,9 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
         if not has_table(con, *LAST_MART):
             return None
         raw_state = con.execute(
-            "select max(load_id), cast(max(loaded_at) as varchar), count(*) from raw.sales_events"
+            "select max(load_id), cast(max(loaded_at) as varchar), count(*),"
+            " (select string_agg(load_id::varchar, ',' order by load_id) from raw.held_load_ids)"
+            " from raw.sales_events"
         ).fetchone()
     inputs = {
         "warehouse": str(warehouse.resolve()),
@@ -73,6 +76,21 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
         "dbt_project": _project_digest(manifest_path),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def build_story(events: list, seconds: float) -> str:
+    """One line on a dbt build: models built, tests passed, warned and failed, and its time."""
+    models = sum(isinstance(event, dg.Output) for event in events)
+    checks = [event for event in events if isinstance(event, dg.AssetCheckResult)]
+    failed = [c for c in checks if not c.passed]
+    warned = sum(c.severity == dg.AssetCheckSeverity.WARN for c in failed)
+    line = f"dbt: {models} models built, {len(checks)} tests: {len(checks) - len(failed)} passed"
+    if failed:
+        line += (
+            f", {warned} warned, {len(failed) - warned} failed ({', '.join(c.check_name for c in failed[:5])}"
+        )
+        line += f" and {len(failed) - 5} more)" if len(failed) > 5 else ")"
+    return line + f" in {seconds:.0f} s."
 
 
 # --------------------------------------------------------------------------- the complete-build marker

@@ -120,3 +120,14 @@ def files_markdown(results) -> dg.MetadataValue:
                 f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"
             )
     return dg.MetadataValue.md("\n".join(lines) if len(lines) > 2 else "_no new files_")
+
+
+def holds_markdown(holds) -> dg.MetadataValue:
+    """The loads held out of the marts, with how to resolve each."""
+    if not holds:
+        return dg.MetadataValue.md("_no load is held_")
+    lines = ["| load | file | held since (UTC) | why |", "|---|---|---|---|"]
+    lines += [f"| {h.load_id} | {h.source_file} | {h.held_at:%Y-%m-%d %H:%M} | {h.reason} |" for h in holds]
+    return dg.MetadataValue.md(
+        "\n".join(lines) + "\n\nRelease one: `python -m dagster_project.holds release LOAD_ID`"
+    )

@@ -7,6 +7,9 @@ CANONICAL_COLUMNS = [
     "purpose", "outcome", "offer_id", "amount", "referred_contact_id", "is_valid", "updated_at",
 ]  # fmt: skip
 
+# Every event needs these; a file whose records lack one of them fails as a file.
+REQUIRED_COLUMNS = ["event_id", "event_type", "occurred_at", "contact_id"]
+
 EVENT_TYPES = [
     "lead_created", "lead_qualified", "call", "email", "meeting", "offer_sent", "offer_lost",
     "purchase", "referral",

@@ -1,5 +1,6 @@
 """The dbt models (staging, intermediate, marts) as Dagster assets, built with `dbt build`."""
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -10,6 +11,7 @@ from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.dbt_build import (
     LAST_MART,
     build_fingerprint,
+    build_story,
     clear_build_marker,
     complete_build_fingerprint,
     dbt_build_args,
@@ -18,8 +20,8 @@ from dagster_project.lib.dbt_build import (
     write_build_marker,
 )
 from dagster_project.lib.dbt_project import dbt_project
-from dagster_project.lib.ingestion.gate import held_load_reason
 from dagster_project.lib.metadata import table_metadata
+from dagster_project.lib.run_log import STORY
 from dagster_project.lib.serving.publish import published_build
 
 from .translator import SalesDbtTranslator
@@ -56,11 +58,6 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
 )
 def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     settings = warehouse.settings()
-    held = held_load_reason(settings.warehouse, context.run_id, settings.max_reject_share)
-    if held:
-        # No output: the dbt models and everything downstream are skipped, the run succeeds.
-        context.log.error(held)
-        return
     variables = dbt_vars(settings)
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
@@ -71,8 +68,9 @@ def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     )
     if complete and fingerprint == published_build(settings.publish_dir):
         context.log.info(
-            "Nothing changed since the last complete build (no new rows, same vars, same dbt project): "
-            "dbt build skipped, the marts are up to date."
+            "dbt: nothing changed since the last complete build (no new rows, same vars, same dbt "
+            "project): build skipped, the marts are up to date.",
+            extra=STORY,
         )
         return
     if complete:  # built, but its publish did not finish (a crash): build again, so that it is published
@@ -81,10 +79,12 @@ def sales_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         )
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     args = dbt_build_args(settings)
-    context.log.info(f"dbt {' '.join(args)}")
+    context.log.debug(f"dbt {' '.join(args)}")
+    started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     invocation = dbt.cli(args, context=context)
     events = list(invocation.stream())
+    context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
     fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
 

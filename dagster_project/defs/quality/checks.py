@@ -10,8 +10,10 @@ import time
 import dagster as dg
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.lib.ingestion.gate import read_active_holds
 from dagster_project.lib.metadata import check_metadata
-from data_quality.checks import CHECKS_BY_LAYER, QualityCheck
+from dagster_project.lib.run_log import STORY
+from data_quality.checks import CHECKS_BY_LAYER, QualityCheck, checks_story
 from data_quality.context import CheckContext
 from data_quality.data_docs import INDEX
 
@@ -44,13 +46,19 @@ def layer_checks(layer: str, checks: list[QualityCheck]) -> dg.AssetChecksDefini
         settings = warehouse.settings()
         docs_dir = settings.data_docs_dir
         selected = [c for c in checks if _check_key(c) in context.selected_asset_check_keys]
+        # The raw layer's step also tells the Data Docs which loads are held out of the marts.
+        notices = [hold.line() for hold in read_active_holds(settings.warehouse)] if layer == "raw" else None
         outcomes = run_checks(
-            selected, settings.warehouse, CheckContext.from_settings(settings, context.run.run_id), docs_dir
+            selected,
+            settings.warehouse,
+            CheckContext.from_settings(settings, context.run.run_id),
+            docs_dir,
+            notices,
         )
-        context.log.info(
-            f"GX {layer}: {len(outcomes)} checks in {time.monotonic() - imported:.1f}s "
-            f"(+{imported - started:.1f}s importing GX); Data Docs: {docs_dir / INDEX}"
+        context.log.debug(
+            f"GX {layer}: {imported - started:.1f} s importing GX; Data Docs: {docs_dir / INDEX}"
         )
+        context.log.info(checks_story(layer, outcomes, time.monotonic() - imported), extra=STORY)
         for outcome in outcomes:
             yield dg.AssetCheckResult(
                 asset_key=dg.AssetKey(outcome.check.asset_path),

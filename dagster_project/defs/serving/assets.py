@@ -7,6 +7,7 @@ from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
 from dagster_project.lib.report.build import headlines_markdown, publish_with_report, write_report
+from dagster_project.lib.run_log import STORY
 
 # Downstream of the ten metric marts and the long table, so nothing is published in a run whose
 # marts were not rebuilt (the raw gate holds them on a bad load). The tables published are
@@ -36,8 +37,9 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     # A run with as_of publishes beside the live output, never over it (docs/contract.md, "Settings").
     result = publish_with_report(settings.warehouse, settings.publish_dir, run_id=context.run_id)
     context.log.info(
-        f"Published {len(result.row_counts)} tables to {result.snapshot.path}"
-        + (" (sales.duckdb rebuilt: the tables changed)" if result.serving_db_rebuilt else "")
+        f"Published {len(result.row_counts)} tables for BI tools: {result.serving_db}"
+        + (" (rebuilt: the tables changed)" if result.serving_db_rebuilt else ""),
+        extra=STORY,
     )
     if result.late_switch:
         context.log.warning("The snapshot appeared after its publish instant: raise the switch margin.")
@@ -77,7 +79,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 def metrics_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
     report = write_report(settings.publish_dir)
-    context.log.info(f"Report written to {report.path} from snapshot {report.snapshot.name}")
+    context.log.info(f"Report: {report.path}", extra=STORY)
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.url(report.path.as_uri()),

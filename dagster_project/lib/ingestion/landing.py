@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 IN_PROGRESS_SUFFIXES = (".tmp", ".part")  # the usual names of a file still being written
 
@@ -126,3 +128,27 @@ def landing_fingerprints(landing_dir: Path) -> dict[str, str]:
         stat = path.stat()
         fingerprints[path.relative_to(landing_dir).as_posix()] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return fingerprints
+
+
+def already_loaded(warehouse: Path, fingerprints: dict[str, str]) -> set[str]:
+    """The files whose path and size the ledger holds, loaded after their last modification: a
+    sensor need not start a run for them. Nothing when the ledger cannot be read now (no warehouse
+    yet, or a run holds the file): the run then decides by content hash."""
+    if not fingerprints or not warehouse.exists():
+        return set()
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute(
+                "select source_file, size_bytes, epoch_us(max(loaded_at)) from raw.loaded_files"
+                " where status = 'loaded' group by all"
+            ).fetchall()
+    except duckdb.Error:
+        return set()
+    loaded = {(name, size): loaded_us for name, size, loaded_us in rows}
+    known = set()
+    for name, fingerprint in fingerprints.items():
+        size, mtime_ns = (int(part) for part in fingerprint.split(":"))
+        loaded_us = loaded.get((name, size))
+        if loaded_us is not None and loaded_us * 1000 >= mtime_ns:
+            known.add(name)
+    return known

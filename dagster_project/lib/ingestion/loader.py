@@ -27,6 +27,7 @@ from dagster_project.lib.vocabulary import (
     MEETING_OUTCOMES,
     PURPOSES,
     REQUIRED_BY_TYPE,
+    REQUIRED_COLUMNS,
 )
 
 from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
@@ -309,6 +310,48 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
     _add_structural_rejects(con)
 
 
+class WrongColumnsError(ValueError):
+    """A file whose header lacks a column every event needs (or JSON Lines with none of them): every
+    row would be rejected for the same reason, so the file fails as a whole, saying which columns it
+    has and which it lacks."""
+
+
+def _columns_found(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
+    """The file's column names: the header of a CSV or Parquet file, the keys of a JSON Lines file."""
+    if fmt != "jsonl":
+        return [row[0] for row in con.execute("describe file_table").fetchall()]
+    return [
+        row[0]
+        for row in con.execute(
+            "select distinct unnest(json_keys(line)) from file_lines"
+            " where json_valid(line) and json_type(line) = 'OBJECT' order by 1"
+        ).fetchall()
+    ]
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, fmt: str, path: Path) -> None:
+    if path.stat().st_size == 0:
+        return
+    found = _columns_found(con, fmt)
+    present = {name.lower() for name in found}
+    missing = [c for c in REQUIRED_COLUMNS if c not in present]
+    # A JSON Lines record's absent key is a null (its row is rejected with that reason): the file fails
+    # only when no record has any required key. A CSV or Parquet header lacking one fails the file.
+    if not missing or (fmt == "jsonl" and (not found or len(missing) < len(REQUIRED_COLUMNS))):
+        return
+    header = ", ".join(found[:20]) + (f", ... ({len(found)} in all)" if len(found) > 20 else "")
+    what = (
+        f"none of the required columns ({', '.join(REQUIRED_COLUMNS)})"
+        if len(missing) == len(REQUIRED_COLUMNS)
+        else f"the required column(s) {', '.join(missing)}"
+    )
+    raise WrongColumnsError(
+        f"The file lacks {what}; its columns are: {header}. Every event needs {', '.join(REQUIRED_COLUMNS)} "
+        '(docs/contract.md, "Input"). A CRM export? The HubSpot and Salesforce source adapters map '
+        "them (docs/sources.md)."
+    )
+
+
 def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("rollback")
@@ -342,6 +385,7 @@ def load_file(
         # Reading fills temp tables only; it runs before the transaction so that rowid (the record's
         # position) is the plain insertion order rather than a transaction-local id.
         _read_file(con, path, fmt)
+        _check_columns(con, fmt, path)
         con.execute(_validation_sql())
         con.execute("begin transaction")
         read = con.execute("select count(*) from validated").fetchone()[0]
@@ -354,12 +398,12 @@ def load_file(
         )
         con.execute("commit")
         return FileResult(source_file, "loaded", read, accepted, rejected)
-    except duckdb.Error as exc:
+    except (duckdb.Error, WrongColumnsError) as exc:
         _rollback_if_open(con)
         if unchanged is not None and not unchanged():
             return FileResult(source_file, "skipped", error=CHANGED_WHILE_READ)  # half a file, no verdict
         _drop_file_tables(con)  # frees the memory of the reading: the error may have been running out of it
-        error = f"{type(exc).__name__}: {exc}".strip()
+        error = str(exc) if isinstance(exc, WrongColumnsError) else f"{type(exc).__name__}: {exc}".strip()
         _record_file(con, load_id, source_file, digest, fmt, size, 0, 0, 0, "failed", error, run_id)
         return FileResult(source_file, "failed", error=error)
 
@@ -455,7 +499,8 @@ def summarize(results: list[FileResult]) -> dict[str, int]:
     return {
         "files_seen": len(results),
         "files_loaded": len(loaded),
-        "files_skipped": sum(r.status == "skipped" for r in results),
+        "files_skipped": sum(r.status == "skipped" and not r.error for r in results),  # already loaded
+        "files_not_read": sum(r.status == "skipped" and bool(r.error) for r in results),  # see r.error
         "files_failed": sum(r.status == "failed" for r in results),
         "rows_read": sum(r.rows_read for r in loaded),
         "rows_accepted": sum(r.rows_accepted for r in loaded),

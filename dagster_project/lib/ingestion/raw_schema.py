@@ -41,6 +41,22 @@ create table if not exists raw.sales_events (
     loaded_at            timestamp not null
 );
 
+-- A load over the reject limit is held out of staging until a later load of the same file supersedes
+-- it or someone releases it on purpose (lib/ingestion/gate.py).
+create table if not exists raw.load_holds (
+    load_id       bigint primary key,
+    source_file   varchar not null,
+    reason        varchar not null,
+    run_id        varchar,
+    held_at       timestamp not null,
+    released_at   timestamp,
+    release_note  varchar
+);
+
+-- The loads whose rows stay out of staging: held and not released (a superseded hold stays out).
+create or replace view raw.held_load_ids as
+select load_id from raw.load_holds where released_at is null;
+
 create table if not exists raw.rejected_events (
     source_file  varchar not null,
     row_number   bigint not null,

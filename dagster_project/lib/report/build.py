@@ -56,6 +56,7 @@ class ReportContext:
     snapshot: str | None = None
     run_id: str | None = None
     generated_at: datetime | None = None
+    held_loads: tuple[str, ...] = ()  # loads held out of these marts: shown as a banner
 
 
 # ------------------------------------------------------------------------------------ the numbers
@@ -212,7 +213,11 @@ def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None
     data = report_data(metric_values, context)
     title = "Sales metrics" + (f" as of {context.as_of:%d %b %Y}" if context.as_of else "")
     return TEMPLATES.get_template("report.html.j2").render(
-        title=title, as_of=_stamp(context.as_of), data=_json_for_script(data), min_denominator=MIN_DENOMINATOR
+        title=title,
+        as_of=_stamp(context.as_of),
+        data=_json_for_script(data),
+        min_denominator=MIN_DENOMINATOR,
+        held_loads=context.held_loads,
     )
 
 
@@ -265,6 +270,7 @@ def write_report(
         snapshot=snapshot.name,
         run_id=manifest.get("run_id"),
         generated_at=datetime.now(UTC).replace(tzinfo=None),
+        held_loads=tuple(manifest.get("held_loads", ())),
     )
     path = output or serving_dir / REPORT_DIR / REPORT_FILE
     write_html(path, build_report_html(metric_values, context))

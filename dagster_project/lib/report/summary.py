@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.formatting import format_fraction, format_value
+from dagster_project.lib.ingestion.gate import active_holds
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
 from dagster_project.lib.report.headlines import MIN_DENOMINATOR, Point, pick_headline
 from dagster_project.lib.sql import has_table
@@ -83,7 +84,8 @@ def summary_lines(warehouse: Path) -> list[str]:
     if not warehouse.exists():
         raise FileNotFoundError(f"No warehouse at {warehouse}: run `make run` first.")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        lines = [f"Warehouse: {warehouse}"]
+        lines = [f"HELD: {hold.line()}" for hold in active_holds(con)]
+        lines.append(f"Warehouse: {warehouse}")
         if has_table(con, "raw", "loaded_files"):
             lines += ingestion_lines(con)
         if has_table(con, "marts", "metric_values") and has_table(con, "intermediate", "int_as_of"):

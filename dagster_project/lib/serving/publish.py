@@ -57,6 +57,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.dbt_build import marker_fingerprint
+from dagster_project.lib.ingestion.gate import active_holds
 from dagster_project.lib.sql import has_table, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class Freshness:
     latest_complete_month: date | None = None
     latest_occurred_at: datetime | None = None
     latest_loaded_at: datetime | None = None
+    held_loads: tuple[str, ...] = ()  # loads held out of these marts, each in a sentence
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,8 @@ def read_freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
         latest_loaded_at = con.execute(
             "select max(loaded_at) from raw.loaded_files where status = 'loaded'"
         ).fetchone()[0]
-    return Freshness(as_of, latest_complete_month, latest_occurred_at, latest_loaded_at)
+    held = tuple(hold.line() for hold in active_holds(con))
+    return Freshness(as_of, latest_complete_month, latest_occurred_at, latest_loaded_at, held)
 
 
 def export_snapshot(
@@ -352,6 +355,7 @@ def publish_marts(
                 "latest_occurred_at": freshness.latest_occurred_at,
                 "latest_loaded_at": freshness.latest_loaded_at,
                 "build_fingerprint": _complete_build(Path(warehouse)),
+                "held_loads": list(freshness.held_loads),
                 "duckdb_version": duckdb.__version__,
                 "row_counts": row_counts,
                 "columns": {table: dict(columns) for table, columns in tables.items()},

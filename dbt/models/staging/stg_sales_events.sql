@@ -1,9 +1,17 @@
 -- One row per event_id: the latest updated_at wins (versions without updated_at rank below those
--- with one); otherwise the last delivery (highest load_id, then row_number) wins.
+-- with one); otherwise the last delivery (highest load_id, then row_number) wins. Rows of held loads
+-- (over the reject limit, not released) stay out.
 
-with source as (
+with held as (
+
+    select load_id from {{ source('raw', 'held_load_ids') }}
+
+),
+
+source as (
 
     select * from {{ source('raw', 'sales_events') }}
+    where load_id not in (select load_id from held)
 
 ),
 
