@@ -5,8 +5,9 @@ The runs are real subprocesses of `dagster asset materialize --select '*'` again
 DAGSTER_HOME with the project's dagster.yaml (the pool `duckdb_warehouse` limited to 1), over a copy
 of the landing files of the uninterrupted run of tests/conftest.py (`hostile_clean_run`):
 
-- run A is killed while it loads: the next run's start finds its process gone, marks it failed and
-  frees the slot it held (otherwise every later run waits for ever);
+- run A is killed while it loads (right after it recorded its first file, a broken one, as failed):
+  the next run's start finds its process gone, marks it failed and frees the slot it held (otherwise
+  every later run waits for ever), and loads the rest without reusing a load id;
 - run B, with SALES_AS_OF, is killed after dbt rebuilt a few marts for that as_of: the daemon's
   sensor recovers it; the marts are now a mix, and the next run must build again, not skip;
 - run C is killed right after its snapshot folder was renamed into the serving folder: the views
@@ -83,6 +84,8 @@ class Chain:
         shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", self.home)
         self.landing = root / "landing"
         shutil.copytree(landing, self.landing)
+        # Loaded first, and failed at once: its log line tells that the load is under way.
+        (self.landing / "a_broken.parquet").write_bytes(b"PAR1 not a parquet file")
         self.warehouse, self.serving = root / "warehouse.duckdb", root / "serving"
         self.instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home)))
 
@@ -185,7 +188,10 @@ def test_kill_9_at_load_at_dbt_and_at_publish_then_a_run_completes_by_itself(cha
     # A: killed while it loads, holding the pool's only slot.
     a = chain.start("a")
     run_a = wait_for(lambda: chain.run_of(a), "run A to start")
-    wait_for(lambda: any("[1/3]" in m for m in chain.messages(run_a.run_id)), "run A to load a file")
+    wait_for(
+        lambda: any("a_broken.parquet could not be loaded" in m for m in chain.messages(run_a.run_id)),
+        "run A to load its first file",
+    )
     kill_group(a)
     assert chain.status(run_a.run_id) == dg.DagsterRunStatus.STARTED
     assert claimed_slots(chain.instance) == [run_a.run_id]  # as the issue found it: the slot is kept
