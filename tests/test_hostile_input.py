@@ -17,7 +17,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.lib.ingestion.loader import TimeBounds, load_landing_dir
+from dagster_project.lib.ingestion.loader import load_landing_dir
+from dagster_project.lib.ingestion.plausible_time import TimeBounds
 from dagster_project.lib.serving import publish
 from dagster_project.lib.settings import Settings, SettingsError
 from tests.hostile_data import LONG, REJECTED, write_hostile_landing

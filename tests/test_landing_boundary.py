@@ -13,7 +13,8 @@ import os
 import threading
 import time
 
-from dagster_project.lib.ingestion.loader import failure_is_transient, load_landing_dir
+from dagster_project.lib.ingestion.loader import load_landing_dir
+from dagster_project.lib.ingestion.retry import failure_is_transient
 from tests.test_ingestion import GOOD, count, fetch
 
 

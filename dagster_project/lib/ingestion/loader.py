@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,7 +30,9 @@ from dagster_project.lib.vocabulary import (
 )
 
 from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
+from .plausible_time import TimeBounds, implausible_time_sql, set_time_bounds
 from .raw_schema import ensure_raw_schema
+from .retry import failure_is_transient, settled_hashes
 
 log = logging.getLogger(__name__)
 
@@ -170,41 +171,6 @@ def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 # --- validation and typing: one SQL pass ----------------------------------------------------------
 
 
-def _implausible_time_sql(column: str) -> str:
-    """The reason a parsed time is refused: before the earliest plausible time, or later than the load's
-    time plus the tolerance (docs/contract.md, "Bad input"). The bounds are the connection's variables
-    set by `set_time_bounds`, so a year-1 or year-9999 event can never become as_of."""
-    return f"""case when {column}_ts < getvariable('earliest_event_time')
-                     then '{column} is before ' || strftime(getvariable('earliest_event_time'), '%Y-%m-%d %H:%M:%S')
-                          || ' UTC (SALES_EARLIEST_EVENT_TIME): ' || {column}
-                     when {column}_ts > getvariable('latest_event_time')
-                     then '{column} is after ' || strftime(getvariable('latest_event_time'), '%Y-%m-%d %H:%M:%S')
-                          || ' UTC, the load''s time plus SALES_FUTURE_TOLERANCE_HOURS: ' || {column} end"""
-
-
-@dataclass(frozen=True)
-class TimeBounds:
-    """The plausible range of occurred_at and updated_at for one load (naive UTC datetimes)."""
-
-    earliest: datetime
-    latest: datetime
-
-    @classmethod
-    def for_load(
-        cls,
-        earliest: datetime = datetime(2000, 1, 1),
-        tolerance: timedelta = timedelta(days=1),
-        now: datetime | None = None,
-    ) -> TimeBounds:
-        now = now or datetime.now(UTC).replace(tzinfo=None)
-        return cls(earliest, now + tolerance)
-
-
-def set_time_bounds(con: duckdb.DuckDBPyConnection, bounds: TimeBounds) -> None:
-    con.execute("set variable earliest_event_time = ?::timestamp", [bounds.earliest])
-    con.execute("set variable latest_event_time = ?::timestamp", [bounds.latest])
-
-
 def _validation_sql() -> str:
     required = " ".join(
         f"when event_type = '{t}' and {c} is null then '{t} requires {c}'\n"
@@ -232,8 +198,8 @@ def _validation_sql() -> str:
                      then 'occurred_at is not an ISO-8601 timestamp: ' || occurred_at end,
                 case when updated_at is not null and updated_at_ts is null
                      then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
-                {_implausible_time_sql("occurred_at")},
-                {_implausible_time_sql("updated_at")},
+                {implausible_time_sql("occurred_at")},
+                {implausible_time_sql("updated_at")},
                 case when parse_error is null and event_type is null then 'missing event_type'
                      when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
@@ -409,26 +375,11 @@ def load_file(
 
 
 CHANGED_WHILE_READ = "written to while it was being read: nothing kept, loaded once it has settled"
-# Failures that say nothing about the file's content: the file is tried again by the next run, while
-# one that failed on its content (it cannot be parsed) waits for new content.
-TRANSIENT_ERRORS = ("IOException", "OutOfMemoryException", "InterruptException", "OSError",
-                    "PermissionError", "FileNotFoundError")  # fmt: skip
-
-
-def failure_is_transient(error: str | None) -> bool:
-    """Whether a `failed` ledger row failed on I/O, a lock or memory rather than on its content."""
-    return bool(error) and error.split(":", 1)[0].strip() in TRANSIENT_ERRORS
 
 
 def _drop_file_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("file_lines", "file_table", "file_rows", "validated"):
         con.execute(f"drop table if exists {table}")
-
-
-def _settled_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The contents never to read again: loaded, or failed on their content."""
-    rows = con.execute("select file_hash, status, error from raw.loaded_files").fetchall()
-    return {digest for digest, status, error in rows if status == "loaded" or not failure_is_transient(error)}
 
 
 def _load_if_new(con, path, source_file, state, known, run_id) -> FileResult:
@@ -476,7 +427,7 @@ def load_landing_dir(
         con.execute("set memory_limit = ?", [memory_limit])
         set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
-        known = _settled_hashes(con)
+        known = settled_hashes(con)
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
             if path in unsettled:
