@@ -47,6 +47,15 @@ SENSORS = {
     "alert_failed_checks_sensor",
     "alert_failed_runs_sensor",
     "alert_canceled_run_checks_sensor",
+    "alert_retry_sensor",
+    "recover_crashed_runs_sensor",
+    "freshness_checks_sensor",
+}
+# Staleness checks (defs/freshness/) on the marts and the published output.
+FRESHNESS_CHECKS = {
+    *((f"marts/{key}", "freshness_check") for key in (*METRIC_KEYS, "metric_values")),
+    ("serving/published_marts", "freshness_check"),
+    ("serving/metrics_report", "freshness_check"),
 }
 RESOURCES = {"warehouse", "alerting", "planning", "dbt", "hubspot", "salesforce", "dlt"}
 
@@ -78,11 +87,21 @@ def test_every_dbt_test_of_a_model_is_a_check(definitions):
             model = models[attached]
             expected.add((f"{model['schema']}/{model['name']}", node["name"]))
     checks = definitions.resolve_asset_graph().asset_check_keys
-    others = {(k.asset_key.to_user_string(), k.name) for k in checks if not k.name.startswith("gx_")}
+    others = {
+        (k.asset_key.to_user_string(), k.name)
+        for k in checks
+        if not k.name.startswith("gx_") and k.name != "freshness_check"
+    }
     assert PLANNING_CHECKS <= others
     dbt_checks = others - PLANNING_CHECKS
     assert len(expected) > 150
     assert expected == dbt_checks
+
+
+def test_the_freshness_checks_are_pinned(definitions):
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    fresh = {(key.asset_key.to_user_string(), key.name) for key in checks if key.name == "freshness_check"}
+    assert fresh == FRESHNESS_CHECKS
 
 
 def test_jobs_schedules_sensors_and_resources_are_pinned(definitions):

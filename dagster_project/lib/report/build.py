@@ -265,11 +265,14 @@ def snapshot_plan(
     return report_plan(plan) if plan else None
 
 
-def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
-    """Build the report from the snapshot that sales.duckdb serves now (read from its Parquet
-    files directly: no lock, one snapshot) into <serving_dir>/report/index.html."""
+def write_report(
+    serving_dir: Path, output: Path | None = None, snapshot: publish.Snapshot | None = None
+) -> ReportResult:
+    """Build the report from the snapshot that sales.duckdb serves now, or from `snapshot` (a publish
+    about to go live: see publish.publish_marts' before_live), read from its Parquet files directly
+    (no lock, one snapshot), into <serving_dir>/report/index.html."""
     serving_dir = Path(serving_dir).absolute()
-    snapshot = publish.visible_snapshot(serving_dir)
+    snapshot = snapshot or publish.visible_snapshot(serving_dir)
     if snapshot is None:
         raise FileNotFoundError(f"No published snapshot in {serving_dir}: publish the marts first.")
     parquet = snapshot.table_path("metric_values")
@@ -293,3 +296,14 @@ def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
     path = output or serving_dir / REPORT_DIR / REPORT_FILE
     write_html(path, build_report_html(metric_values, context, plan))
     return ReportResult(path, snapshot, headlines(metric_values, context), context)
+
+
+def publish_with_report(warehouse: Path, serving_dir: Path, **options) -> publish.PublishResult:
+    """Publish the marts and write the report from the new snapshot before it goes live, so the report
+    and `current` never lag what sales.duckdb serves, even after a crash in between."""
+    return publish.publish_marts(
+        warehouse,
+        serving_dir,
+        before_live=lambda snapshot: write_report(serving_dir, snapshot=snapshot),
+        **options,
+    )
