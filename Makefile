@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SALES_LANDING_DIR ?= $(CURDIR)/data/landing
+DEV_PORT ?= 3000
 # The venv's tools (dbt, dagster) first, without activating it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -47,8 +48,9 @@ demo: install
 run: install
 	@$(PY) -m dagster_project.run --demo-if-empty
 
+# Stops on Ctrl-C or SIGTERM within 10 s, with everything it started (scripts/dev.sh).
 dev: install
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	scripts/dev.sh $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
 test: install
 	$(BIN)/ruff check .

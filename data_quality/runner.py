@@ -12,13 +12,6 @@ check functions, so a run pays it once per process and loading the definitions n
 from __future__ import annotations
 
 import logging
-import warnings
-
-# GX imports pyspark when it is installed (it is, for the Spark target): pyspark's warning about the
-# pandas version is nothing the user caused, so it stays out of run logs.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
-    import great_expectations  # noqa: F401
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,19 +19,19 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import duckdb
-import great_expectations as gx
 import pandas as pd
-from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
-from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from data_quality import data_docs
 from data_quality.checks import AFFECTED_ROWS, QualityCheck
 from data_quality.context import CheckContext, Skip
+from data_quality.gx import (
+    DataContextConfig,
+    ExpectationSuiteIdentifier,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+    RunIdentifier,
+    gx,
+)
 from data_quality.suites import SUITES
 
 log = logging.getLogger(__name__)

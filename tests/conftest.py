@@ -77,3 +77,30 @@ def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
     lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def hostile_clean_run(tmp_path_factory, definitions, dagster_instance):
+    """One uninterrupted run of the whole graph over a small demo export plus the hostile rows of
+    tests/hostile_data.py: the extremes test checks it, the crash tests compare their marts with it."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from tests.hostile_data import write_hostile_landing
+
+    root = tmp_path_factory.mktemp("hostile_clean")
+    landing = root / "landing"
+    write_hostile_landing(landing, datetime.now(UTC).replace(tzinfo=None))
+    subprocess.run(
+        [sys.executable, "-m", "dagster_project.demo", "--out", str(landing / "demo"), "--contacts", "60",
+         "--seed", "5", "--format", "jsonl"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    job = definitions.resolve_job_def("refresh_sales_metrics")
+    result = job.execute_in_process(
+        instance=dagster_instance,
+        raise_on_error=False,
+        resources={"warehouse": warehouse_settings(landing, root / "warehouse.duckdb")},
+    )
+    return landing, root / "warehouse.duckdb", result

@@ -19,6 +19,13 @@ ASSETS = {
     "serving/published_marts", "serving/metrics_report",
     # CRM extraction, off without credentials: one external asset each (docs/sources.md)
     "hubspot/canonical_events", "salesforce/canonical_events",
+    # planning (docs/decisions.md)
+    "raw/sales_targets", "raw/refused_targets", "staging/stg_sales_targets",
+    "intermediate/int_lead_cohorts", "intermediate/int_forecast_origins", "intermediate/int_conversion_hazards",
+    "intermediate/int_conversion_curves", "intermediate/int_funnel_forecast", "intermediate/int_target_facts",
+    "intermediate/int_target_windows", "intermediate/int_alert_series",
+    "marts/conversion_forecast", "marts/forecast_backtest", "marts/target_pacing", "marts/leads_needed",
+    "marts/fiscal_periods", "marts/metric_alerts", "planning/metric_alert_deliveries",
 }  # fmt: skip
 GX_CHECKS = {
     ("raw/sales_events", "gx_raw_reject_share"),
@@ -28,6 +35,11 @@ GX_CHECKS = {
     ("staging/stg_sales_events", "gx_staging_reconciles_with_raw"),
     ("marts/metric_values", "gx_marts_reconcile_with_staging"),
 }
+# The planning checks in Python (dagster_project/defs/planning/): the targets file, the backtest.
+PLANNING_CHECKS = {
+    ("raw/sales_targets", "targets_file_lines_accepted"),
+    ("marts/forecast_backtest", "forecast_backtest_error"),
+}
 JOBS = {"refresh_sales_metrics", "release_held_load"}
 SCHEDULES = {"daily_refresh"}
 SENSORS = {
@@ -35,8 +47,17 @@ SENSORS = {
     "alert_failed_checks_sensor",
     "alert_failed_runs_sensor",
     "alert_canceled_run_checks_sensor",
+    "alert_retry_sensor",
+    "recover_crashed_runs_sensor",
+    "freshness_checks_sensor",
 }
-RESOURCES = {"warehouse", "alerting", "dbt", "hubspot", "salesforce", "dlt"}
+# Staleness checks (defs/freshness/) on the marts and the published output.
+FRESHNESS_CHECKS = {
+    *((f"marts/{key}", "freshness_check") for key in (*METRIC_KEYS, "metric_values")),
+    ("serving/published_marts", "freshness_check"),
+    ("serving/metrics_report", "freshness_check"),
+}
+RESOURCES = {"warehouse", "alerting", "planning", "dbt", "hubspot", "salesforce", "dlt"}
 
 
 def test_the_assets_are_pinned(definitions):
@@ -66,9 +87,21 @@ def test_every_dbt_test_of_a_model_is_a_check(definitions):
             model = models[attached]
             expected.add((f"{model['schema']}/{model['name']}", node["name"]))
     checks = definitions.resolve_asset_graph().asset_check_keys
-    dbt_checks = {(k.asset_key.to_user_string(), k.name) for k in checks if not k.name.startswith("gx_")}
+    others = {
+        (k.asset_key.to_user_string(), k.name)
+        for k in checks
+        if not k.name.startswith("gx_") and k.name != "freshness_check"
+    }
+    assert PLANNING_CHECKS <= others
+    dbt_checks = others - PLANNING_CHECKS
     assert len(expected) > 150
     assert expected == dbt_checks
+
+
+def test_the_freshness_checks_are_pinned(definitions):
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    fresh = {(key.asset_key.to_user_string(), key.name) for key in checks if key.name == "freshness_check"}
+    assert fresh == FRESHNESS_CHECKS
 
 
 def test_jobs_schedules_sensors_and_resources_are_pinned(definitions):

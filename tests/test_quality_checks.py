@@ -162,3 +162,11 @@ def test_data_docs_keep_only_the_pages_of_the_kept_history(tmp_path, monkeypatch
 def test_the_project_definitions_hold_the_checks(definitions):
     keys = {key.name for key in definitions.resolve_asset_graph().asset_check_keys}
     assert {c.name for c in ALL_CHECKS} <= keys
+
+
+def test_great_expectations_imports_in_a_run_worker_without_pyspark():
+    """A Dagster run worker's main module has no file; pyspark 4 exits such a process at import, and
+    GX probes for pyspark. The checks import GX without it (data_quality/gx.py)."""
+    code = "import sys, data_quality.runner; print('imported', 'pyspark' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.split() == ["imported", "False"], done.stderr[-2000:]

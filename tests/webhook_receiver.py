@@ -5,7 +5,7 @@
         ...
         bodies = hook.wait_for(1, timeout=10)
 
-`bodies` holds the JSON of the requests answered 2xx (the alerts that were delivered); `attempts`
+`port` binds a given port (a webhook that comes back where it was); `bodies` holds the JSON of the requests answered 2xx (the alerts that were delivered); `attempts`
 counts every request, failed ones included. `delay` makes each answer wait, to exercise timeouts.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 
 class WebhookReceiver:
-    def __init__(self, fail_first: int = 0, fail_status: int = 500, delay: float = 0.0):
+    def __init__(self, fail_first: int = 0, fail_status: int = 500, delay: float = 0.0, port: int = 0):
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.delay = delay
@@ -28,7 +28,7 @@ class WebhookReceiver:
         self.bodies: list[dict[str, Any]] = []
         self.received_at: list[float] = []  # time.time() of each delivered body
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

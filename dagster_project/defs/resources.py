@@ -15,6 +15,7 @@ from pydantic import Field
 
 from dagster_project.lib.alerts.config import AlertSettings
 from dagster_project.lib.dbt_target import DEFAULT_TARGET, TARGETS, DbtTarget, java_environment, parse_target
+from dagster_project.lib.recovery import recover_crashed_runs, register_worker
 from dagster_project.lib.settings import DEFAULTS, ENV_VARS, Settings, resolve_path
 
 # One writer at a time on the DuckDB file: every asset and check that opens the warehouse runs in
@@ -28,6 +29,8 @@ ALERT_ENV_VARS = {
     "attempts": "SALES_ALERT_ATTEMPTS",
     "backoff_seconds": "SALES_ALERT_BACKOFF_SECONDS",
     "budget_seconds": "SALES_ALERT_BUDGET_SECONDS",
+    "retry_seconds": "SALES_ALERT_RETRY_SECONDS",
+    "max_age_hours": "SALES_ALERT_MAX_AGE_HOURS",
     "smtp_host": "SALES_ALERT_SMTP_HOST",
     "smtp_port": "SALES_ALERT_SMTP_PORT",
     "smtp_tls": "SALES_ALERT_SMTP_TLS",
@@ -69,12 +72,35 @@ class WarehouseResource(dg.ConfigurableResource):
     max_reject_share: str = Field(
         DEFAULTS["max_reject_share"], description="SALES_MAX_REJECT_SHARE: rejected share that holds a load"
     )
+    earliest_event_time: str = Field(
+        DEFAULTS["earliest_event_time"],
+        description="SALES_EARLIEST_EVENT_TIME: an occurred_at or updated_at before it is rejected",
+    )
+    future_tolerance_hours: str = Field(
+        DEFAULTS["future_tolerance_hours"],
+        description="SALES_FUTURE_TOLERANCE_HOURS: a time later than the load plus this is rejected",
+    )
+    landing_settle_seconds: str = Field(
+        DEFAULTS["landing_settle_seconds"],
+        description="SALES_LANDING_SETTLE_SECONDS: a landing file is loaded once unchanged for this long",
+    )
 
     def settings(self) -> Settings:
         return Settings.from_values(**{field: getattr(self, field) for field in ENV_VARS})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.settings()  # fail the run at its start on a bad value
+        _recover_at_run_start(context)
+
+
+def _recover_at_run_start(context: dg.InitResourceContext) -> None:
+    """The run's start: resources are set up before any step claims a pool slot, so this is where a
+    run records its process and frees the slots of runs that crashed (lib/recovery.py)."""
+    run = context.dagster_run
+    if context.instance is None or run is None:
+        return  # a sensor or a test building the resource alone
+    register_worker(context.instance, run.run_id)
+    recover_crashed_runs(context.instance, current_run_id=run.run_id, log=context.log)
 
 
 class AlertingResource(dg.ConfigurableResource):
@@ -86,6 +112,12 @@ class AlertingResource(dg.ConfigurableResource):
     attempts: str = Field("3", description="SALES_ALERT_ATTEMPTS")
     backoff_seconds: str = Field("0.5", description="SALES_ALERT_BACKOFF_SECONDS")
     budget_seconds: str = Field("10", description="SALES_ALERT_BUDGET_SECONDS")
+    retry_seconds: str = Field(
+        "60", description="SALES_ALERT_RETRY_SECONDS: first wait before an undelivered alert is tried again"
+    )
+    max_age_hours: str = Field(
+        "24", description="SALES_ALERT_MAX_AGE_HOURS: an undelivered alert is dropped (ERROR) after this"
+    )
     smtp_host: str = Field("", description="SALES_ALERT_SMTP_HOST (e-mail is off without it)")
     smtp_port: str = Field("", description="SALES_ALERT_SMTP_PORT")
     smtp_tls: str = Field("starttls", description="SALES_ALERT_SMTP_TLS: starttls, ssl or none")
@@ -104,9 +136,7 @@ class EngineResource(dg.ConfigurableResource):
     dbt_target: str = Field(
         DEFAULT_TARGET, description=f"SALES_DBT_TARGET: the dbt target, one of {', '.join(TARGETS)}"
     )
-    lake_dir: str = Field(
-        "", description="SALES_LAKE_DIR: the raw layer as Parquet (empty: beside the warehouse)"
-    )
+    lake_dir: str = Field("", description="SALES_LAKE_DIR: the raw layer as Parquet (empty: beside the warehouse)")
     spark_dir: str = Field(
         "", description="SALES_SPARK_DIR: Spark's tables, metastore and export (empty: beside the warehouse)"
     )

@@ -4,10 +4,15 @@ The arguments: `dbt build` with the vars that differ from dbt_project.yml's defa
 path among them (the profile reads it from the var `warehouse`), so dbt is configured by its
 command line and nothing writes the process environment.
 
-The skip: a build's inputs are the raw layer, the dbt vars and the dbt project. When none changed
+The skip: a build's inputs are the raw layer (events and targets), the dbt vars and the dbt project. When none changed
 since the last complete build, the marts would come out the same, so a second `make run` (or a
-scheduled run with no new files) is quick. The fingerprint hashes those inputs; the dbt asset keeps it
-in the materialization metadata of `marts/metric_values`, the last table a complete build writes.
+scheduled run with no new files) is quick. The fingerprint hashes those inputs.
+
+A build is complete or is redone: the marker that allows the skip lives in the warehouse itself
+(`pipeline.complete_build`), is deleted before dbt touches any model, and is written again only after
+dbt reported every model of the project built, in this one invocation, with the vars of this run. A
+build killed half way (a crash, an OOM kill), a partial selection or a build with other vars (an
+as-of run) leaves no marker, so the next run builds everything again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ from dagster_project.lib.settings import Settings
 from dagster_project.lib.sql import has_table
 
 LAST_MART = ("marts", "metric_values")
+MARKER_TABLE = "pipeline.complete_build"
+_MARKER_DDL = f"""
+create schema if not exists pipeline;
+create table if not exists {MARKER_TABLE} (
+    fingerprint varchar not null, vars varchar not null, run_id varchar, built_at timestamp not null
+)"""
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
@@ -33,10 +44,10 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     return variables
 
 
-def dbt_build_args(settings: Settings, variables: dict[str, str] | None = None) -> list[str]:
-    """`dbt build` with the run's vars (default: dbt_vars(settings); the engine adds its own)."""
+def dbt_build_args(settings: Settings, more_vars: dict | None = None) -> list[str]:
+    """`dbt build` with the run's vars and any others (the planning settings' fiscal calendar)."""
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not in every run.
-    variables = dbt_vars(settings) if variables is None else variables
+    variables = {**dbt_vars(settings), **(more_vars or {})}
     return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
 
 
@@ -60,9 +71,20 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
             " (select string_agg(load_id::varchar, ',' order by load_id) from raw.held_load_ids)"
             " from raw.sales_events"
         ).fetchone()
+        # The targets are reloaded every run: what counts is their content, not their load time.
+        targets = (
+            con.execute(
+                "select md5(coalesce(string_agg(concat_ws('|', period_start, period_end, measure,"
+                " dimension, dimension_value, target), ',' order by line_number), ''))"
+                " from raw.sales_targets"
+            ).fetchone()[0]
+            if has_table(con, "raw", "sales_targets")
+            else None
+        )
     inputs = {
         "warehouse": str(warehouse.resolve()),
         "raw": [str(value) for value in raw_state],
+        "targets": targets,
         "vars": variables,
         "dbt_project": _project_digest(manifest_path),
     }
@@ -82,3 +104,73 @@ def build_story(events: list, seconds: float) -> str:
         )
         line += f" and {len(failed) - 5} more)" if len(failed) > 5 else ")"
     return line + f" in {seconds:.0f} s."
+
+
+# --------------------------------------------------------------------------- the complete-build marker
+
+
+def project_models(manifest_path: Path) -> dict[str, tuple[str, str]]:
+    """unique_id -> (schema, table) of every enabled model the project materializes."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {
+        unique_id: (node["schema"], node["alias"])
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and node["config"].get("enabled", True)
+        and node["config"].get("materialized") != "ephemeral"
+    }
+
+
+def missing_from_build(run_results: dict, variables: dict, manifest_path: Path) -> list[str]:
+    """Why a finished dbt invocation is not a complete build of the project with these vars: the
+    models it did not build successfully (and a vars mismatch); empty when it is complete."""
+    built = {r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "success"}
+    problems = sorted(set(project_models(manifest_path)) - built)
+    used_vars = run_results.get("args", {}).get("vars") or {}
+    if isinstance(used_vars, str):
+        used_vars = json.loads(used_vars)
+    if used_vars != variables:
+        problems.append(f"vars {used_vars} instead of {variables}")
+    return problems
+
+
+def clear_build_marker(warehouse: Path) -> None:
+    """Before dbt touches any model: from now until the marker is written again, the marts may be a
+    mix of two builds, so no later run may skip its build."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(_MARKER_DDL)
+        con.execute(f"delete from {MARKER_TABLE}")
+
+
+def write_build_marker(warehouse: Path, fingerprint: str, variables: dict, run_id: str | None) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(_MARKER_DDL)
+        con.execute("begin transaction")
+        con.execute(f"delete from {MARKER_TABLE}")
+        con.execute(
+            f"insert into {MARKER_TABLE} values (?, ?, ?, now()::timestamp)",
+            [fingerprint, json.dumps(variables, sort_keys=True), run_id],
+        )
+        con.execute("commit")
+
+
+def marker_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The marker's fingerprint on an open warehouse connection, or None (no complete build)."""
+    if not has_table(con, "pipeline", "complete_build"):
+        return None
+    row = con.execute(f"select fingerprint from {MARKER_TABLE}").fetchone()
+    return row[0] if row else None
+
+
+def complete_build_fingerprint(warehouse: Path, manifest_path: Path) -> str | None:
+    """The fingerprint of the warehouse's last complete build, if its marker is there and every model
+    of the project still exists; else None (build again)."""
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        fingerprint = marker_fingerprint(con)
+        if fingerprint is None:
+            return None
+        if not all(has_table(con, schema, table) for schema, table in project_models(manifest_path).values()):
+            return None
+    return fingerprint

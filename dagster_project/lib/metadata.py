@@ -110,10 +110,11 @@ def check_metadata(outcome, docs_dir: Path | None) -> dict[str, dg.MetadataValue
 
 
 def files_markdown(results) -> dg.MetadataValue:
-    """The files an ingestion loaded or failed (skipped ones left out), as a markdown table."""
+    """The files an ingestion loaded or failed, and those it would not read (a link out of the folder,
+    a file still being written), as a markdown table; those already loaded are left out."""
     lines = ["| file | status | read | accepted | rejected | error |", "|---|---|---|---|---|---|"]
     for r in results:
-        if r.status != "skipped":
+        if r.status != "skipped" or r.error:
             error = (r.error or "").splitlines()[0][:120] if r.error else ""
             lines.append(
                 f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_accepted} | {r.rows_rejected} | {error} |"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 # Repository root: relative paths resolve against it, so the CLI works from any folder.
@@ -29,6 +29,9 @@ ENV_VARS = {
     "data_docs_dir": "SALES_DATA_DOCS_DIR",
     "as_of": "SALES_AS_OF",
     "max_reject_share": "SALES_MAX_REJECT_SHARE",
+    "earliest_event_time": "SALES_EARLIEST_EVENT_TIME",
+    "future_tolerance_hours": "SALES_FUTURE_TOLERANCE_HOURS",
+    "landing_settle_seconds": "SALES_LANDING_SETTLE_SECONDS",
 }
 DEFAULTS = {
     "landing_dir": "data/landing",
@@ -37,6 +40,9 @@ DEFAULTS = {
     "data_docs_dir": "",  # empty: <warehouse folder>/data_docs
     "as_of": "",  # empty: the latest occurred_at among accepted events
     "max_reject_share": "0.05",
+    "earliest_event_time": "2000-01-01",  # an occurred_at or updated_at before it is rejected
+    "future_tolerance_hours": "24",  # ... and one later than the load's time plus this
+    "landing_settle_seconds": "2",  # a landing file is taken once unchanged for this long
 }
 AS_OF_FORMS = "an ISO date (2025-06-30) or timestamp (2025-06-30T18:00:00, with or without an offset)"
 
@@ -84,6 +90,23 @@ def _as_of(text: str) -> datetime | None:
         raise SettingsError("as_of", text, AS_OF_FORMS) from None
 
 
+def _instant(field: str, text: str) -> datetime:
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise SettingsError(field, text, AS_OF_FORMS) from None
+
+
+def _non_negative(field: str, text: str, unit: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise SettingsError(field, text, f"a number of {unit} >= 0")
+    return value
+
+
 def _share(field: str, text: str) -> float:
     try:
         value = float(text)
@@ -102,6 +125,9 @@ class Settings:
     data_docs_dir: Path
     as_of: datetime | None
     max_reject_share: float
+    earliest_event_time: datetime  # naive UTC: events before it are rejected
+    future_tolerance: timedelta  # events after the load's time plus this are rejected
+    landing_settle_seconds: float
 
     @classmethod
     def from_values(cls, **values: str) -> Settings:
@@ -118,6 +144,9 @@ class Settings:
             data_docs_dir=resolve_path(text["data_docs_dir"]) if text["data_docs_dir"].strip() else warehouse.parent / "data_docs",
             as_of=_as_of(text["as_of"]),
             max_reject_share=_share("max_reject_share", text["max_reject_share"]),
+            earliest_event_time=_instant("earliest_event_time", text["earliest_event_time"]),
+            future_tolerance=timedelta(hours=_non_negative("future_tolerance_hours", text["future_tolerance_hours"], "hours")),
+            landing_settle_seconds=_non_negative("landing_settle_seconds", text["landing_settle_seconds"], "seconds"),
         )  # fmt: skip
 
     @classmethod
@@ -139,3 +168,18 @@ class Settings:
             else f"{self.as_of:%Y-%m-%dT%H%M%S}"
         )
         return self.serving_dir / "as_of" / stamp
+
+
+FRESHNESS_ENV_VAR = "SALES_FRESHNESS_HOURS"
+DEFAULT_FRESHNESS_HOURS = "36"
+
+
+def freshness_window(environ: Mapping[str, str] | None = None) -> timedelta:
+    """How old the marts and the published output may get before it is an alert. Read when Dagster
+    loads the definitions (the freshness checks are built with it), not when a run starts."""
+    environ = os.environ if environ is None else environ
+    text = environ.get(FRESHNESS_ENV_VAR) or DEFAULT_FRESHNESS_HOURS
+    hours = _non_negative(FRESHNESS_ENV_VAR, text, "hours")
+    if hours * 60 < 1:
+        raise SettingsError(FRESHNESS_ENV_VAR, text, "a number of hours of at least 1/60 (one minute)")
+    return timedelta(hours=hours)

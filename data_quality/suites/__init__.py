@@ -4,7 +4,7 @@ runner does, when checks run."""
 
 from collections.abc import Callable
 
-import great_expectations as gx
+from data_quality.gx import gx
 
 from . import marts, raw, staging
 

@@ -3,8 +3,7 @@
 Each validates a frame of `data_quality.aggregates.marts`; the suites never change at run time.
 """
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from data_quality.gx import gx, gxe
 
 
 def gx_marts_reconcile_with_staging() -> gx.ExpectationSuite:

@@ -4,11 +4,9 @@ Each validates a frame of `data_quality.aggregates.raw`. Thresholds that are con
 in as `$PARAMETER`s at run time; the suites themselves never change at run time.
 """
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
-
 from data_quality.aggregates.raw import VOLUME_BASELINE_WEEKS
 from data_quality.checks import AFFECTED_ROWS
+from data_quality.gx import gx, gxe
 
 # A day below this share of its weekday baseline is a sudden drop.
 MIN_VOLUME_RATIO = 0.5

@@ -3,10 +3,8 @@
 Each validates a frame of `data_quality.aggregates.staging`; the suites never change at run time.
 """
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
-
 from data_quality.checks import AFFECTED_ROWS
+from data_quality.gx import gx, gxe
 
 
 def gx_staging_reconciles_with_raw() -> gx.ExpectationSuite:

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from .sensors import ALERT_SENSORS
+from .sensors import ALERT_SENSORS, RETRY_SENSORS
 
-defs = dg.Definitions(sensors=ALERT_SENSORS)
+defs = dg.Definitions(sensors=[*ALERT_SENSORS, *RETRY_SENSORS])

@@ -17,9 +17,10 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.defs.resources import AlertingResource
-from dagster_project.lib.alerts.dispatch import alerts_for_run, send_alerts
+from dagster_project.lib.alerts.dispatch import alerts_for_run, retry_pending_alerts, send_alerts
 
 MINIMUM_INTERVAL_SECONDS = 10  # a run's alerts go out within ~10-20 s of its end
+RETRY_INTERVAL_SECONDS = 15  # how often pending alerts are looked at (each waits its own pause)
 
 
 def _alert_on(context: dg.RunStatusSensorContext, alerting: AlertingResource) -> None:
@@ -68,4 +69,19 @@ def alert_canceled_run_checks_sensor(context: dg.RunStatusSensorContext, alertin
     _alert_on(context, alerting)
 
 
+@dg.sensor(
+    name="alert_retry_sensor",
+    minimum_interval_seconds=RETRY_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Tries again the alerts the webhook did not take, with a growing pause, until delivered once "
+        "or older than SALES_ALERT_MAX_AGE_HOURS (then dropped with an ERROR)."
+    ),
+)
+def alert_retry_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource):
+    tally = retry_pending_alerts(context.instance, alerting.settings(), context.log)
+    return dg.SkipReason(f"Pending alerts: {tally}")
+
+
 ALERT_SENSORS = [alert_failed_checks_sensor, alert_failed_runs_sensor, alert_canceled_run_checks_sensor]
+RETRY_SENSORS = [alert_retry_sensor]

@@ -7,12 +7,24 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.defs.planning.resources import PlanningResource
 from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, WarehouseResource
-from dagster_project.lib.dbt_build import LAST_MART, build_fingerprint, build_story, dbt_build_args, dbt_vars
+from dagster_project.lib.dbt_build import (
+    LAST_MART,
+    build_fingerprint,
+    build_story,
+    clear_build_marker,
+    complete_build_fingerprint,
+    dbt_build_args,
+    dbt_vars,
+    missing_from_build,
+    write_build_marker,
+)
 from dagster_project.lib.dbt_project import dbt_project
 from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.run_log import STORY
 from dagster_project.lib.spark.mirror import mirror_exported_models
+from dagster_project.lib.serving.publish import published_build
 
 from .translator import SalesDbtTranslator
 
@@ -20,18 +32,10 @@ FINGERPRINT_KEY = "build_fingerprint"
 LAST_MART_KEY = dg.AssetKey(list(LAST_MART))
 
 
-def last_fingerprint(instance: dg.DagsterInstance) -> str | None:
-    """The fingerprint of the last complete build, kept in the metadata of its last mart."""
-    event = instance.get_latest_materialization_event(LAST_MART_KEY)
-    if event is None or event.asset_materialization is None:
-        return None
-    value = event.asset_materialization.metadata.get(FINGERPRINT_KEY)
-    return value.value if value is not None else None
-
-
 def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse, fingerprint) -> Iterator:
     """Add row counts and previews to the models' events once dbt has released the DuckDB file, and
-    the build's fingerprint to the last mart (only a complete build is reused by the next run)."""
+    the fingerprint of a complete build to the last mart (for the UI: the marker in the warehouse
+    decides the skip)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
@@ -58,27 +62,57 @@ def sales_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
+    planning: PlanningResource,
     engine: EngineResource,
 ):
     settings = warehouse.settings()
     target = engine.target(settings)
-    variables = {**dbt_vars(settings), **target.dbt_vars()}
-    fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
-    if not context.is_subset and fingerprint and fingerprint == last_fingerprint(context.instance):
+    more_vars = {**planning.settings().dbt_vars(), **target.dbt_vars()}
+    variables = {**dbt_vars(settings), **more_vars}
+    manifest = dbt_project().manifest_path
+    fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
+    complete = (
+        not context.is_subset
+        and fingerprint
+        and fingerprint == complete_build_fingerprint(settings.warehouse, manifest)
+    )
+    if complete and fingerprint == published_build(settings.publish_dir):
         context.log.info(
             "dbt: nothing changed since the last complete build (no new rows, same vars, same dbt "
             "project): build skipped, the marts are up to date.",
             extra=STORY,
         )
         return
-    args = dbt_build_args(settings, variables) + target.cli_args()
+    if complete:  # built, but its publish did not finish (a crash): build again, so that it is published
+        context.log.warning(
+            "The last complete build was not published: dbt builds again, and the run publishes it."
+        )
+    clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
+    args = dbt_build_args(settings, more_vars) + target.cli_args()
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
-    events = list(dbt.cli(args, context=context).stream())
+    invocation = dbt.cli(args, context=context)
+    events = list(invocation.stream())
     context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
     if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
         mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
         context.log.info(f"{len(mirrored)} models built by Spark, read through views of the warehouse")
-    fingerprint = build_fingerprint(settings.warehouse, variables, dbt_project().manifest_path)
+    fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
+
+
+def _mark_complete_build(context: dg.AssetExecutionContext, invocation, warehouse, variables) -> str | None:
+    """Write the marker that lets the next run skip, only if this invocation built every model of the
+    project with this run's vars (lib/dbt_build.py); return the fingerprint it holds."""
+    manifest = dbt_project().manifest_path
+    problems = missing_from_build(invocation.get_artifact("run_results.json"), variables, manifest)
+    fingerprint = build_fingerprint(warehouse, variables, manifest)
+    if context.is_subset or problems or not fingerprint:
+        context.log.warning(
+            "Not a complete build of every model with this run's vars: the next run builds again. "
+            + "; ".join(problems[:5])
+        )
+        return None
+    write_build_marker(warehouse, fingerprint, variables, context.run_id)
+    return fingerprint

@@ -7,7 +7,7 @@ from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, WarehouseResource
 from dagster_project.defs.sources import CRM_EVENT_KEYS
 from dagster_project.lib.ingestion.gate import apply_gate
-from dagster_project.lib.ingestion.loader import load_landing_dir, summarize
+from dagster_project.lib.ingestion.loader import load_landing_dir, load_options, summarize
 from dagster_project.lib.ingestion.progress import LoadProgress
 from dagster_project.lib.metadata import files_markdown, holds_markdown, table_metadata
 from dagster_project.lib.run_log import STORY
@@ -41,10 +41,12 @@ RAW_TABLES = {
 def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource):
     settings = warehouse.settings()
     lake_dir = engine.target(settings).lake_dir  # each load's rows as Parquet too, for any engine
-    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse} and {lake_dir}")
-    progress = LoadProgress(say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error)
+    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse}")
+    progress = LoadProgress(
+        say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error, note=context.log.warning
+    )
     results = load_landing_dir(
-        settings.landing_dir, settings.warehouse, context.run_id, on_file=progress, lake_dir=lake_dir
+        settings.landing_dir, settings.warehouse, context.run_id, on_file=progress, lake_dir=lake_dir, **load_options(settings)
     )
     summary = summarize(results)
     context.log.info(progress.summary(results), extra=STORY)

@@ -6,9 +6,8 @@ import duckdb
 from dagster_project.defs.owners import DATA_ENGINEERING
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.lib.metrics_catalog import METRIC_KEYS
-from dagster_project.lib.report.build import headlines_markdown, write_report
+from dagster_project.lib.report.build import headlines_markdown, publish_with_report, write_report
 from dagster_project.lib.run_log import STORY
-from dagster_project.lib.serving.publish import publish_marts
 
 # Downstream of the ten metric marts and the long table, so nothing is published in a run whose
 # marts were not rebuilt (the raw gate holds them on a bad load). The tables published are
@@ -36,7 +35,7 @@ def _timestamp(value) -> dg.MetadataValue:
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
     # A run with as_of publishes beside the live output, never over it (docs/contract.md, "Settings").
-    result = publish_marts(settings.warehouse, settings.publish_dir, run_id=context.run_id)
+    result = publish_with_report(settings.warehouse, settings.publish_dir, run_id=context.run_id)
     context.log.info(
         f"Published {len(result.row_counts)} tables for BI tools: {result.serving_db}"
         + (" (rebuilt: the tables changed)" if result.serving_db_rebuilt else ""),

@@ -46,6 +46,11 @@ class AlertSettings:
     attempts: int
     backoff: float
     budget: float
+    # An alert the webhook did not take is kept and tried again by later ticks: `retry` seconds after
+    # the failure, then twice as long after each further one (at most an hour), until `max_age` seconds
+    # after its first failure, when it is dropped with an ERROR (docs/alerts.md, "When the webhook is down").
+    retry: float
+    max_age: float
     smtp: SmtpSettings | None  # None unless a server and at least one recipient are set
 
     @classmethod
@@ -58,6 +63,8 @@ class AlertSettings:
         attempts: str = "3",
         backoff_seconds: str = "0.5",
         budget_seconds: str = "10",
+        retry_seconds: str = "60",
+        max_age_hours: str = "24",
         smtp_host: str = "",
         smtp_port: str = "",
         smtp_tls: str = "starttls",
@@ -91,5 +98,7 @@ class AlertSettings:
             attempts=int(_number("SALES_ALERT_ATTEMPTS", attempts, 1)),
             backoff=_number("SALES_ALERT_BACKOFF_SECONDS", backoff_seconds, 0),
             budget=_number("SALES_ALERT_BUDGET_SECONDS", budget_seconds, 0.1),
+            retry=_number("SALES_ALERT_RETRY_SECONDS", retry_seconds, 1),
+            max_age=_number("SALES_ALERT_MAX_AGE_HOURS", max_age_hours, 0.001) * 3600,
             smtp=smtp,
         )

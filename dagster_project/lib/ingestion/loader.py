@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.settings import Settings
 from dagster_project.lib.sql import quote_identifier, sql_list
 from dagster_project.lib.vocabulary import (
     CALL_OUTCOMES,
@@ -29,8 +30,10 @@ from dagster_project.lib.vocabulary import (
 )
 
 from . import lake
-from .landing import FORMATS, file_hash, landing_files
+from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
+from .plausible_time import TimeBounds, implausible_time_sql, set_time_bounds
 from .raw_schema import ensure_raw_schema
+from .retry import failure_is_transient, settled_hashes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FileResult:
     source_file: str
-    status: str  # loaded | failed | skipped (same content already in the ledger)
+    status: str  # loaded | failed | skipped (same content already in the ledger, or `error` says why)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -196,6 +199,8 @@ def _validation_sql() -> str:
                      then 'occurred_at is not an ISO-8601 timestamp: ' || occurred_at end,
                 case when updated_at is not null and updated_at_ts is null
                      then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
+                {implausible_time_sql("occurred_at")},
+                {implausible_time_sql("updated_at")},
                 case when parse_error is null and event_type is null then 'missing event_type'
                      when event_type not in ({sql_list(EVENT_TYPES)})
                      then 'unknown event_type: ' || event_type end,
@@ -321,13 +326,28 @@ def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
         pass  # the error came before the transaction began
 
 
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The sequence's next value, or past the ledger's largest id when the sequence is behind: after a
+    `kill -9`, DuckDB replays a committed load (its rows and ledger row) from its write-ahead log but
+    may lose the sequence's advance, and the next load would reuse that load's id."""
+    sequence = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+    largest = con.execute("select coalesce(max(load_id), 0) from raw.loaded_files").fetchone()[0]
+    return sequence if sequence > largest else largest + 1
+
+
 def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, source_file: str, digest: str, run_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source_file: str,
+    digest: str,
+    run_id: str | None,
+    unchanged: Callable[[], bool] | None = None,
 ) -> FileResult:
-    """Load one file in one transaction; on any error roll back and record it as failed."""
+    """Load one file in one transaction; on any error roll back and record it as failed. If
+    `unchanged()` says the file was written to while it was read, nothing is kept or recorded."""
     fmt = FORMATS[path.suffix.lower()]
     size = path.stat().st_size
-    load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+    load_id = _next_load_id(con)
     try:
         # Reading fills temp tables only; it runs before the transaction so that rowid (the record's
         # position) is the plain insertion order rather than a transaction-local id.
@@ -337,6 +357,9 @@ def load_file(
         con.execute("begin transaction")
         read = con.execute("select count(*) from validated").fetchone()[0]
         accepted, rejected = _insert_results(con, source_file, load_id)
+        if unchanged is not None and not unchanged():
+            con.execute("rollback")
+            return FileResult(source_file, "skipped", error=CHANGED_WHILE_READ)
         _record_file(
             con, load_id, source_file, digest, fmt, size, read, accepted, rejected, "loaded", None, run_id
         )
@@ -344,9 +367,40 @@ def load_file(
         return FileResult(source_file, "loaded", read, accepted, rejected)
     except (duckdb.Error, WrongColumnsError) as exc:
         _rollback_if_open(con)
+        if unchanged is not None and not unchanged():
+            return FileResult(source_file, "skipped", error=CHANGED_WHILE_READ)  # half a file, no verdict
+        _drop_file_tables(con)  # frees the memory of the reading: the error may have been running out of it
         error = str(exc) if isinstance(exc, WrongColumnsError) else f"{type(exc).__name__}: {exc}".strip()
         _record_file(con, load_id, source_file, digest, fmt, size, 0, 0, 0, "failed", error, run_id)
         return FileResult(source_file, "failed", error=error)
+
+
+CHANGED_WHILE_READ = "written to while it was being read: nothing kept, loaded once it has settled"
+
+
+def _drop_file_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("file_lines", "file_table", "file_rows", "validated"):
+        con.execute(f"drop table if exists {table}")
+
+
+def _load_if_new(con, path, source_file, state, known, run_id) -> FileResult:
+    try:
+        digest = file_hash(path)
+    except OSError as error:  # unreadable now (permissions, gone): no verdict on its content
+        return FileResult(source_file, "failed", error=f"{type(error).__name__}: {error}")
+    if digest in known:
+        return FileResult(source_file, "skipped")
+
+    def unchanged() -> bool:
+        try:
+            return file_state(path) == state
+        except OSError:
+            return False
+
+    result = load_file(con, path, source_file, digest, run_id, unchanged)
+    if result.status == "loaded" or (result.status == "failed" and not failure_is_transient(result.error)):
+        known.add(digest)
+    return result
 
 
 def load_landing_dir(
@@ -355,36 +409,44 @@ def load_landing_dir(
     run_id: str | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
     memory_limit: str = "2GB",
+    time_bounds: TimeBounds | None = None,
+    settle_seconds: float = 0.0,
     lake_dir: Path | None = None,
 ) -> list[FileResult]:
     """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
-
-    Each load's accepted rows are also kept as Parquet in `lake_dir` (default: beside the warehouse).
-    """
+    Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason. Files
+    changed within `settle_seconds`, or while being read, and links out of the folder are `skipped`
+    with the reason in `error` (lib/ingestion/landing.py). Each load's accepted rows are also kept as
+    Parquet in `lake_dir` (lib/ingestion/lake.py; default: beside the warehouse)."""
     lake_dir = lake_dir or lake.default_lake_dir(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    files = landing_files(landing_dir)
+    files, refused = scan_landing(landing_dir)
+    states, unsettled = settled_files(files, settle_seconds)
+    total = len(files) + len(refused)
     results: list[FileResult] = []
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")
         # Bounded memory whatever the file size: DuckDB spills to disk beyond this.
         con.execute("set memory_limit = ?", [memory_limit])
+        set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
         lake.check_lake(con, lake_dir)
-        known = {row[0] for row in con.execute("select file_hash from raw.loaded_files").fetchall()}
+        known = settled_hashes(con)
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
-            digest = file_hash(path)
-            if digest in known:
-                result = FileResult(source_file, "skipped")
+            if path in unsettled:
+                result = FileResult(source_file, "skipped", error=unsettled[path])
             else:
-                result = load_file(con, path, source_file, digest, run_id)
-                known.add(digest)
+                result = _load_if_new(con, path, source_file, states[path], known, run_id)
             results.append(result)
             if on_file:
-                on_file(index, len(files), result)
+                on_file(index, total, result)
         lake.sync_lake(con, lake_dir)
+    for index, entry in enumerate(refused, start=len(files) + 1):
+        results.append(FileResult(entry.source_file, "skipped", error=entry.reason))
+        if on_file:
+            on_file(index, total, results[-1])
     return results
 
 
@@ -394,9 +456,18 @@ def summarize(results: list[FileResult]) -> dict[str, int]:
     return {
         "files_seen": len(results),
         "files_loaded": len(loaded),
-        "files_skipped": sum(r.status == "skipped" for r in results),
+        "files_skipped": sum(r.status == "skipped" and not r.error for r in results),  # already loaded
+        "files_not_read": sum(r.status == "skipped" and bool(r.error) for r in results),  # see r.error
         "files_failed": sum(r.status == "failed" for r in results),
         "rows_read": sum(r.rows_read for r in loaded),
         "rows_accepted": sum(r.rows_accepted for r in loaded),
         "rows_rejected": sum(r.rows_rejected for r in loaded),
+    }
+
+
+def load_options(settings: Settings) -> dict:
+    """The settings of a run that shape its load: the plausible time range, from the load's start."""
+    return {
+        "time_bounds": TimeBounds.for_load(settings.earliest_event_time, settings.future_tolerance),
+        "settle_seconds": settings.landing_settle_seconds,
     }

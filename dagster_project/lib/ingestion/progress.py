@@ -10,10 +10,17 @@ from .loader import FileResult, summarize
 
 
 class LoadProgress:
-    """The loader's `on_file` callback: `say` gets the progress lines, `warn` each failed file."""
+    """The loader's `on_file` callback: `say` gets the progress lines, `warn` each failed file, `note`
+    each file not read (a link out of the landing folder, a file still being written)."""
 
-    def __init__(self, say: Callable[[str], None], warn: Callable[[str], None], every_seconds: float = 5.0):
-        self.say, self.warn, self.every = say, warn, every_seconds
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        warn: Callable[[str], None],
+        every_seconds: float = 5.0,
+        note: Callable[[str], None] | None = None,
+    ):
+        self.say, self.warn, self.every, self.note = say, warn, every_seconds, note or warn
         self.started = self.last = time.monotonic()
         self.rows = 0
 
@@ -21,6 +28,8 @@ class LoadProgress:
         self.rows += result.rows_read
         if result.status == "failed":
             self.warn(f"{result.source_file} could not be loaded: {result.error}")
+        elif result.status == "skipped" and result.error:
+            self.note(f"{result.source_file} was not read: {result.error}")
         now = time.monotonic()
         if now - self.last >= self.every and index < total:
             self.last = now
@@ -33,7 +42,7 @@ class LoadProgress:
 
     def summary(self, results: list[FileResult]) -> str:
         s = summarize(results)
-        if not s["files_loaded"] and not s["files_failed"]:
+        if not s["files_loaded"] and not s["files_failed"] and not s["files_not_read"]:
             return f"Loaded nothing new: {s['files_seen']:,} landing file(s), all loaded before."
         line = (
             f"Loaded {s['files_loaded']:,} new file(s): {s['rows_read']:,} rows read, {s['rows_accepted']:,} "
@@ -41,7 +50,11 @@ class LoadProgress:
         )
         extra = [
             f"{s[k]:,} {word}"
-            for k, word in (("files_failed", "failed"), ("files_skipped", "already loaded"))
+            for k, word in (
+                ("files_failed", "failed"),
+                ("files_skipped", "already loaded"),
+                ("files_not_read", "not read (see the warnings)"),
+            )
             if s[k]
         ]
         return line + (f"; files {', '.join(extra)}" if extra else "") + "."

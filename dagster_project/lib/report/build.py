@@ -22,6 +22,7 @@ import pandas as pd
 
 from dagster_project.lib.formatting import format_change, format_fraction, format_value
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.planning.summary import PLAN_TABLES, read_plan, report_plan
 from dagster_project.lib.report.headlines import (
     MIN_DENOMINATOR,
     Headline,
@@ -31,6 +32,7 @@ from dagster_project.lib.report.headlines import (
     pick_headline,
 )
 from dagster_project.lib.serving import publish
+from dagster_project.lib.sql import quote_literal
 
 # Autoescaping on: the title and dates are escaped, the JSON is made safe by _json_for_script.
 TEMPLATES = jinja2.Environment(
@@ -202,9 +204,11 @@ def _stamp(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "unknown"
 
 
-def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None = None) -> str:
+def build_report_html(
+    metric_values: pd.DataFrame, context: ReportContext | None = None, plan: dict | None = None
+) -> str:
     """The whole page for a metric_values frame (columns: metric, period_start, dimension,
-    dimension_value, numerator, denominator, value)."""
+    dimension_value, numerator, denominator, value), with the plan page when given."""
     context = context or ReportContext()
     if context.generated_at is None:
         context = ReportContext(
@@ -218,6 +222,7 @@ def build_report_html(metric_values: pd.DataFrame, context: ReportContext | None
         data=_json_for_script(data),
         min_denominator=MIN_DENOMINATOR,
         held_loads=context.held_loads,
+        plan=plan,
     )
 
 
@@ -245,11 +250,29 @@ def _parse(value: str | None):
     return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
 
 
-def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
-    """Build the report from the snapshot that sales.duckdb serves now (read from its Parquet
-    files directly: no lock, one snapshot) into <serving_dir>/report/index.html."""
+def snapshot_plan(
+    con: duckdb.DuckDBPyConnection, snapshot: publish.Snapshot, as_of: date | datetime | None
+) -> dict | None:
+    """The plan page's data from the snapshot's planning marts (views over its Parquet files), or
+    None when the snapshot has not all of them."""
+    if not all(snapshot.table_path(table).exists() for table in PLAN_TABLES):
+        return None
+    con.execute("create schema if not exists marts")
+    for table in PLAN_TABLES:
+        path = quote_literal(str(snapshot.table_path(table)))
+        con.execute(f"create or replace view marts.{table} as select * from read_parquet({path})")
+    plan = read_plan(con, as_of.date() if isinstance(as_of, datetime) else as_of, forecast_months=12)
+    return report_plan(plan) if plan else None
+
+
+def write_report(
+    serving_dir: Path, output: Path | None = None, snapshot: publish.Snapshot | None = None
+) -> ReportResult:
+    """Build the report from the snapshot that sales.duckdb serves now, or from `snapshot` (a publish
+    about to go live: see publish.publish_marts' before_live), read from its Parquet files directly
+    (no lock, one snapshot), into <serving_dir>/report/index.html."""
     serving_dir = Path(serving_dir).absolute()
-    snapshot = publish.visible_snapshot(serving_dir)
+    snapshot = snapshot or publish.visible_snapshot(serving_dir)
     if snapshot is None:
         raise FileNotFoundError(f"No published snapshot in {serving_dir}: publish the marts first.")
     parquet = snapshot.table_path("metric_values")
@@ -258,6 +281,7 @@ def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
     manifest = publish.read_manifest(snapshot)
     with duckdb.connect() as con:
         metric_values = con.execute("select * from read_parquet(?)", [str(parquet)]).df()
+        plan = snapshot_plan(con, snapshot, _parse(manifest.get("as_of")))
     context = ReportContext(
         as_of=_parse(manifest.get("as_of")),
         latest_complete_month=_parse(manifest.get("latest_complete_month")),
@@ -270,5 +294,16 @@ def write_report(serving_dir: Path, output: Path | None = None) -> ReportResult:
         held_loads=tuple(manifest.get("held_loads", ())),
     )
     path = output or serving_dir / REPORT_DIR / REPORT_FILE
-    write_html(path, build_report_html(metric_values, context))
+    write_html(path, build_report_html(metric_values, context, plan))
     return ReportResult(path, snapshot, headlines(metric_values, context), context)
+
+
+def publish_with_report(warehouse: Path, serving_dir: Path, **options) -> publish.PublishResult:
+    """Publish the marts and write the report from the new snapshot before it goes live, so the report
+    and `current` never lag what sales.duckdb serves, even after a crash in between."""
+    return publish.publish_marts(
+        warehouse,
+        serving_dir,
+        before_live=lambda snapshot: write_report(serving_dir, snapshot=snapshot),
+        **options,
+    )

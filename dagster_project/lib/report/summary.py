@@ -11,6 +11,7 @@ import duckdb
 from dagster_project.lib.formatting import format_fraction, format_value
 from dagster_project.lib.ingestion.gate import active_holds
 from dagster_project.lib.metrics_catalog import METRIC_KEYS, metric
+from dagster_project.lib.planning.summary import plan_lines
 from dagster_project.lib.report.headlines import MIN_DENOMINATOR, Point, pick_headline
 from dagster_project.lib.sql import has_table
 
@@ -90,4 +91,5 @@ def summary_lines(warehouse: Path) -> list[str]:
             lines += ingestion_lines(con)
         if has_table(con, "marts", "metric_values") and has_table(con, "intermediate", "int_as_of"):
             lines += metric_lines(con)
+        lines += plan_lines(con)
     return lines

@@ -6,7 +6,8 @@ Layout under the serving folder (docs/bi.md explains it to BI users):
     snapshots/<key>_<UTC stamp>/       one folder per publish, never modified once it exists:
         marts/<table>.parquet          every table of the warehouse's `marts` schema
         serving/snapshot.parquet       one row: as_of, latest complete month, latest occurred_at / loaded_at, run id
-        manifest.json                  the same, plus row counts and columns (the folder's marker)
+        manifest.json                  the same, plus row counts and columns (the folder's marker:
+                                       manifest.pending.json until the folder goes live)
     current -> snapshots/<newest>      for tools that read Parquet files themselves (pandas, the report)
     report/index.html                  the HTML report (report.py)
 
@@ -24,6 +25,11 @@ How a reader gets one run's data, never a mix, without a lock:
   transaction) picks the same snapshot; a snapshot published meanwhile has P in the future for it.
   The publisher returns only after P: a query that starts after the run sees the new data, also on
   a connection that was open all along.
+- A run's data goes live last: the folder is renamed into `snapshots/` with its manifest still named
+  `manifest.pending.json` (no reader lists it), then `current` is pointed at it and the report is
+  written from it (`before_live`), and only then is the manifest renamed, which makes the folder
+  visible. A crash at any point leaves `current` and the report at the new snapshot or the previous
+  one, never behind what sales.duckdb serves; the next publish removes the unfinished folder.
 - Views select their file by its name (`filename = ...`), which DuckDB 1.4 uses to open only the
   chosen file (plus the newest one, for the schema): old snapshots can be deleted under readers.
 - sales.duckdb only changes when the set of tables or their columns changes: a new file is built
@@ -42,7 +48,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -50,6 +56,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.dbt_build import marker_fingerprint
 from dagster_project.lib.ingestion.gate import active_holds
 from dagster_project.lib.sql import has_table, quote_identifier, quote_literal
 
@@ -59,6 +66,7 @@ SERVING_DB = "sales.duckdb"
 SNAPSHOTS = "snapshots"
 CURRENT = "current"
 MANIFEST = "manifest.json"
+PENDING_MANIFEST = "manifest.pending.json"  # a renamed folder that is not live yet
 STAGING = ".staging"
 TRASH = ".trash"
 SNAPSHOT_INFO_TABLE = "snapshot"  # serving.snapshot: which snapshot a query sees, and its freshness
@@ -150,7 +158,11 @@ def visible_snapshot(serving_dir: Path, at: datetime | None = None) -> Snapshot 
 
 
 def read_manifest(snapshot: Snapshot) -> dict:
-    return json.loads((snapshot.path / MANIFEST).read_text(encoding="utf-8"))
+    """The snapshot's manifest, also while it is still pending (before_live reads it)."""
+    path = snapshot.path / MANIFEST
+    if not path.exists():
+        path = snapshot.path / PENDING_MANIFEST
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _now_us() -> int:
@@ -220,6 +232,19 @@ def export_snapshot(
     return row_counts, tables, freshness
 
 
+def _complete_build(warehouse: Path) -> str | None:
+    """Which complete dbt build the marts are (lib/dbt_build.py), so that the next run can tell
+    whether that build was published; the pool serializes runs, so it is the build just exported."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return marker_fingerprint(con)
+
+
+def published_build(serving_dir: Path) -> str | None:
+    """The complete dbt build that the views serve now, if the snapshot says."""
+    snapshot = visible_snapshot(serving_dir)
+    return read_manifest(snapshot).get("build_fingerprint") if snapshot else None
+
+
 # ------------------------------------------------------------------------------ the switch
 
 
@@ -258,10 +283,13 @@ def _write_snapshot_info(folder: Path, info: dict) -> None:
         )  # fmt: skip
 
 
-def _switch(serving_dir: Path, staged: Path, margin_s: float) -> tuple[Snapshot, bool]:
+def _switch(
+    serving_dir: Path, staged: Path, margin_s: float, before_live: Callable[[Snapshot], None]
+) -> tuple[Snapshot, bool]:
     """Make the complete staged folder a snapshot that queries starting at or after its publish
-    instant P read. P is chosen a margin ahead, then the folder is renamed at once: nothing else
-    happens in between, so the folder exists before P."""
+    instant P read. P is chosen a margin ahead, the folder is renamed (not live yet: its manifest is
+    pending), `before_live` points `current` and writes the report, and the manifest's rename makes it
+    live: all of it before P, unless `before_live` takes longer than the margin (then it is late)."""
     newest = list_snapshots(serving_dir)
     floor = newest[0].published_us + 1 if newest else 0  # strictly after the last one
     if floor - _now_us() > 60_000_000:
@@ -271,13 +299,16 @@ def _switch(serving_dir: Path, staged: Path, margin_s: float) -> tuple[Snapshot,
         )
     published_us = max(_now_us() + int(margin_s * 1_000_000), floor)
     target = serving_dir / SNAPSHOTS / snapshot_name(published_us)
-    os.rename(staged, target)  # atomic: the folder appears whole
+    os.rename(staged, target)  # atomic: the folder appears whole, but no reader lists it yet
+    snapshot = Snapshot(target, published_us)
+    before_live(snapshot)
+    os.rename(target / PENDING_MANIFEST, target / MANIFEST)  # live: sales.duckdb's views see it at P
     late = _now_us() >= published_us
     if late:  # stalled longer than the margin: queries starting right at P might have mixed two runs
         log.warning("Snapshot %s appeared after its publish instant: raise the switch margin.", target.name)
     while (wait_us := published_us - _now_us()) >= 0:  # return once new queries see it
         time.sleep(wait_us / 1_000_000 + 0.0005)
-    return Snapshot(target, published_us), late
+    return snapshot, late
 
 
 def _point_current(serving_dir: Path, snapshot: Snapshot) -> None:
@@ -295,9 +326,12 @@ def publish_marts(
     run_id: str | None = None,
     keep: int = DEFAULT_KEEP,
     switch_margin_s: float = DEFAULT_SWITCH_MARGIN_S,
+    before_live: Callable[[Snapshot], None] | None = None,
 ) -> PublishResult:
     """Publish every table of the warehouse's `schema` as a new snapshot, switch readers to it, keep
-    the newest `keep` snapshots, and (re)build sales.duckdb if the tables or their columns changed."""
+    the newest `keep` snapshots, and (re)build sales.duckdb if the tables or their columns changed.
+    `before_live(snapshot)` runs once `current` points at the new snapshot and before the views see
+    it (the report is written there, so it never lags the data that BI tools read)."""
     if keep < 2:
         raise ValueError("keep at least 2 snapshots: queries running at the switch read the previous one")
     serving_dir = Path(serving_dir).absolute()
@@ -320,17 +354,23 @@ def publish_marts(
                 "latest_complete_month": freshness.latest_complete_month,
                 "latest_occurred_at": freshness.latest_occurred_at,
                 "latest_loaded_at": freshness.latest_loaded_at,
+                "build_fingerprint": _complete_build(Path(warehouse)),
                 "held_loads": list(freshness.held_loads),
                 "duckdb_version": duckdb.__version__,
                 "row_counts": row_counts,
                 "columns": {table: dict(columns) for table, columns in tables.items()},
             }
             _write_snapshot_info(staged, info)
-            _write_json(staged / MANIFEST, info)  # written last: a folder with it is complete
-            snapshot, late = _switch(serving_dir, staged, switch_margin_s)
+            _write_json(staged / PENDING_MANIFEST, info)  # written last: the folder is complete
+
+            def prepare(snapshot: Snapshot) -> None:
+                _point_current(serving_dir, snapshot)
+                if before_live is not None:
+                    before_live(snapshot)
+
+            snapshot, late = _switch(serving_dir, staged, switch_margin_s, prepare)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-        _point_current(serving_dir, snapshot)
         rebuilt = ensure_serving_db(serving_dir, tables, schema)
         pruned = prune_snapshots(serving_dir, keep)
         _remove_leftovers(serving_dir)
@@ -478,7 +518,11 @@ def prune_snapshots(serving_dir: Path, keep: int = DEFAULT_KEEP) -> list[str]:
 
 
 def _remove_leftovers(serving_dir: Path) -> None:
-    """Staged and trashed folders of interrupted publishes (called under the publish lock)."""
+    """Staged and trashed folders of interrupted publishes, and snapshot folders that never went live
+    (a crash before their manifest's rename); called under the publish lock, after a publish."""
+    for entry in (serving_dir / SNAPSHOTS).iterdir():
+        if _published_us(entry.name) is not None and not (entry / MANIFEST).exists():
+            os.rename(entry, serving_dir / TRASH / entry.name)
     for folder in (serving_dir / STAGING, serving_dir / TRASH):
         for leftover in folder.iterdir():
             shutil.rmtree(leftover, ignore_errors=True)
