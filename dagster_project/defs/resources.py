@@ -136,7 +136,9 @@ class EngineResource(dg.ConfigurableResource):
     dbt_target: str = Field(
         DEFAULT_TARGET, description=f"SALES_DBT_TARGET: the dbt target, one of {', '.join(TARGETS)}"
     )
-    lake_dir: str = Field("", description="SALES_LAKE_DIR: the raw layer as Parquet (empty: beside the warehouse)")
+    lake_dir: str = Field(
+        "", description="SALES_LAKE_DIR: the raw layer as Parquet (empty: beside the warehouse)"
+    )
     spark_dir: str = Field(
         "", description="SALES_SPARK_DIR: Spark's tables, metastore and export (empty: beside the warehouse)"
     )

@@ -23,8 +23,8 @@ from dagster_project.lib.dbt_build import (
 from dagster_project.lib.dbt_project import dbt_project
 from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.run_log import STORY
-from dagster_project.lib.spark.mirror import mirror_exported_models
 from dagster_project.lib.serving.publish import published_build
+from dagster_project.lib.spark.mirror import mirror_exported_models
 
 from .translator import SalesDbtTranslator
 

@@ -46,7 +46,12 @@ def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error, note=context.log.warning
     )
     results = load_landing_dir(
-        settings.landing_dir, settings.warehouse, context.run_id, on_file=progress, lake_dir=lake_dir, **load_options(settings)
+        settings.landing_dir,
+        settings.warehouse,
+        context.run_id,
+        on_file=progress,
+        lake_dir=lake_dir,
+        **load_options(settings),
     )
     summary = summarize(results)
     context.log.info(progress.summary(results), extra=STORY)
