@@ -14,7 +14,7 @@ from dagster_project.defs import (
     serving,
     sources,
 )
-from dagster_project.defs.resources import alerting_resource, warehouse_resource
+from dagster_project.defs.resources import alerting_resource, engine_resource, warehouse_resource
 
 # One run never opens the DuckDB file from two processes: steps run one after another in-process.
 # The marts and the published output carry a freshness policy (defs/freshness/).
@@ -31,7 +31,11 @@ defs = freshness.with_freshness_policies(
         recovery.defs,
         freshness.defs,
         dg.Definitions(
-            resources={"warehouse": warehouse_resource(), "alerting": alerting_resource()},
+            resources={
+                "warehouse": warehouse_resource(),
+                "alerting": alerting_resource(),
+                "engine": engine_resource(),
+            },
             executor=dg.in_process_executor,
         ),
     ),

@@ -14,8 +14,9 @@ import dagster as dg
 from pydantic import Field
 
 from dagster_project.lib.alerts.config import AlertSettings
+from dagster_project.lib.dbt_target import DEFAULT_TARGET, TARGETS, DbtTarget, java_environment, parse_target
 from dagster_project.lib.recovery import recover_crashed_runs, register_worker
-from dagster_project.lib.settings import DEFAULTS, ENV_VARS, Settings
+from dagster_project.lib.settings import DEFAULTS, ENV_VARS, Settings, resolve_path
 
 # One writer at a time on the DuckDB file: every asset and check that opens the warehouse runs in
 # this pool, whose limit is 1 (dagster_home/dagster.yaml).
@@ -37,6 +38,13 @@ ALERT_ENV_VARS = {
     "smtp_password": "SALES_ALERT_SMTP_PASSWORD",
     "email_from": "SALES_ALERT_EMAIL_FROM",
     "email_to": "SALES_ALERT_EMAIL_TO",
+}
+
+
+ENGINE_ENV_VARS = {
+    "dbt_target": "SALES_DBT_TARGET",
+    "lake_dir": "SALES_LAKE_DIR",
+    "spark_dir": "SALES_SPARK_DIR",
 }
 
 
@@ -122,9 +130,41 @@ class AlertingResource(dg.ConfigurableResource):
         return AlertSettings.from_values(**{field: getattr(self, field) for field in ALERT_ENV_VARS})
 
 
+class EngineResource(dg.ConfigurableResource):
+    """Which engine builds the dbt models, and the files engines share (docs/scale.md)."""
+
+    dbt_target: str = Field(
+        DEFAULT_TARGET, description=f"SALES_DBT_TARGET: the dbt target, one of {', '.join(TARGETS)}"
+    )
+    lake_dir: str = Field(
+        "", description="SALES_LAKE_DIR: the raw layer as Parquet (empty: beside the warehouse)"
+    )
+    spark_dir: str = Field(
+        "", description="SALES_SPARK_DIR: Spark's tables, metastore and export (empty: beside the warehouse)"
+    )
+
+    def target(self, settings: Settings) -> DbtTarget:
+        return DbtTarget.resolve(
+            self.dbt_target,
+            settings.warehouse,
+            lake_dir=resolve_path(self.lake_dir) if self.lake_dir.strip() else None,
+            spark_dir=resolve_path(self.spark_dir) if self.spark_dir.strip() else None,
+        )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A bad target fails the run at its start. Spark starts in the dbt process this run spawns,
+        # which inherits the environment: Java 17 unless JAVA_HOME says otherwise.
+        if parse_target(self.dbt_target) != DEFAULT_TARGET:
+            os.environ.update(java_environment())
+
+
 def warehouse_resource() -> WarehouseResource:
     return WarehouseResource(**_from_env(ENV_VARS))
 
 
 def alerting_resource() -> AlertingResource:
     return AlertingResource(**_from_env(ALERT_ENV_VARS))
+
+
+def engine_resource() -> EngineResource:
+    return EngineResource(**_from_env(ENGINE_ENV_VARS))

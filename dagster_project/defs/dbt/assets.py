@@ -8,7 +8,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.planning.resources import PlanningResource
-from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, WarehouseResource
 from dagster_project.lib.dbt_build import (
     LAST_MART,
     build_fingerprint,
@@ -24,6 +24,7 @@ from dagster_project.lib.dbt_project import dbt_project
 from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.run_log import STORY
 from dagster_project.lib.serving.publish import published_build
+from dagster_project.lib.spark.mirror import mirror_exported_models
 
 from .translator import SalesDbtTranslator
 
@@ -62,10 +63,12 @@ def sales_dbt_models(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     planning: PlanningResource,
+    engine: EngineResource,
 ):
     settings = warehouse.settings()
-    planning_vars = planning.settings().dbt_vars()
-    variables = {**dbt_vars(settings), **planning_vars}
+    target = engine.target(settings)
+    more_vars = {**planning.settings().dbt_vars(), **target.dbt_vars()}
+    variables = {**dbt_vars(settings), **more_vars}
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
     complete = (
@@ -85,13 +88,16 @@ def sales_dbt_models(
             "The last complete build was not published: dbt builds again, and the run publishes it."
         )
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
-    args = dbt_build_args(settings, planning_vars)
+    args = dbt_build_args(settings, more_vars) + target.cli_args()
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     invocation = dbt.cli(args, context=context)
     events = list(invocation.stream())
     context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
+    if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
+        mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
+        context.log.info(f"{len(mirrored)} models built by Spark, read through views of the warehouse")
     fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
 

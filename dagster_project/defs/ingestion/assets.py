@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.owners import DATA_ENGINEERING
-from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, WarehouseResource
 from dagster_project.defs.sources import CRM_EVENT_KEYS
 from dagster_project.lib.ingestion.gate import apply_gate
 from dagster_project.lib.ingestion.loader import load_landing_dir, load_options, summarize
@@ -38,14 +38,20 @@ RAW_TABLES = {
     pool=WAREHOUSE_POOL,
     description="Load every new *.jsonl, *.csv and *.parquet file of SALES_LANDING_DIR into the raw layer.",
 )
-def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource):
     settings = warehouse.settings()
-    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse}")
+    lake_dir = engine.target(settings).lake_dir  # each load's rows as Parquet too, for any engine
+    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse} and {lake_dir}")
     progress = LoadProgress(
         say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error, note=context.log.warning
     )
     results = load_landing_dir(
-        settings.landing_dir, settings.warehouse, context.run_id, on_file=progress, **load_options(settings)
+        settings.landing_dir,
+        settings.warehouse,
+        context.run_id,
+        on_file=progress,
+        lake_dir=lake_dir,
+        **load_options(settings),
     )
     summary = summarize(results)
     context.log.info(progress.summary(results), extra=STORY)

@@ -29,6 +29,7 @@ from dagster_project.lib.vocabulary import (
     REQUIRED_COLUMNS,
 )
 
+from . import lake
 from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
 from .plausible_time import TimeBounds, implausible_time_sql, set_time_bounds
 from .raw_schema import ensure_raw_schema
@@ -410,11 +411,14 @@ def load_landing_dir(
     memory_limit: str = "2GB",
     time_bounds: TimeBounds | None = None,
     settle_seconds: float = 0.0,
+    lake_dir: Path | None = None,
 ) -> list[FileResult]:
     """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
     Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason. Files
     changed within `settle_seconds`, or while being read, and links out of the folder are `skipped`
-    with the reason in `error` (lib/ingestion/landing.py)."""
+    with the reason in `error` (lib/ingestion/landing.py). Each load's accepted rows are also kept as
+    Parquet in `lake_dir` (default: beside the warehouse)."""
+    lake_dir = lake_dir or lake.default_lake_dir(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     files, refused = scan_landing(landing_dir)
     states, unsettled = settled_files(files, settle_seconds)
@@ -427,6 +431,7 @@ def load_landing_dir(
         con.execute("set memory_limit = ?", [memory_limit])
         set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
+        lake.check_lake(con, lake_dir)
         known = settled_hashes(con)
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
@@ -437,6 +442,7 @@ def load_landing_dir(
             results.append(result)
             if on_file:
                 on_file(index, total, result)
+        lake.sync_lake(con, lake_dir)
     for index, entry in enumerate(refused, start=len(files) + 1):
         results.append(FileResult(entry.source_file, "skipped", error=entry.reason))
         if on_file:
