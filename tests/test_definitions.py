@@ -57,7 +57,7 @@ FRESHNESS_CHECKS = {
     ("serving/published_marts", "freshness_check"),
     ("serving/metrics_report", "freshness_check"),
 }
-RESOURCES = {"warehouse", "alerting", "planning", "dbt", "hubspot", "salesforce", "dlt"}
+RESOURCES = {"warehouse", "alerting", "planning", "engine", "dbt", "hubspot", "salesforce", "dlt"}
 
 
 def test_the_assets_are_pinned(definitions):

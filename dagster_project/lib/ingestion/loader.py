@@ -417,7 +417,7 @@ def load_landing_dir(
     Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason. Files
     changed within `settle_seconds`, or while being read, and links out of the folder are `skipped`
     with the reason in `error` (lib/ingestion/landing.py). Each load's accepted rows are also kept as
-    Parquet in `lake_dir` (lib/ingestion/lake.py; default: beside the warehouse)."""
+    Parquet in `lake_dir` (default: beside the warehouse)."""
     lake_dir = lake_dir or lake.default_lake_dir(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     files, refused = scan_landing(landing_dir)
