@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.ingestion.lake import default_lake_dir
+from dagster_project.lib.spark.reference import export_reference_tables
 from dagster_project.lib.sql import has_table
 
 ENV_VAR = "SALES_DBT_TARGET"
@@ -98,6 +99,13 @@ class DbtTarget:
             "spark_dir": str(self.spark_dir),
             "held_load_ids": held_load_ids(self.warehouse),
         }
+
+    def prepare_build(self) -> dict[str, object]:
+        """Before a build: the Spark targets get the warehouse's small raw tables as Parquet
+        (lib/spark/reference.py); returns the dbt vars saying which exist. Nothing for DuckDB."""
+        if not self.is_spark or not self.warehouse.exists():
+            return {}
+        return {"reference_tables": export_reference_tables(self.warehouse, self.spark_dir)}
 
 
 def held_load_ids(warehouse: Path) -> list[int]:

@@ -6,7 +6,8 @@
    every run (dropping an external table leaves its files alone), so a moved lake is followed, and the
    partitions are listed again so the loads written since the last run are read. raw.held_load_ids
    (the loads staging leaves out) is a view of the var `held_load_ids`, which the Dagster asset reads
-   from the warehouse (lib/dbt_target.py). #}
+   from the warehouse (lib/dbt_target.py); small raw tables such as raw.sales_targets are declared
+   over the Parquet copies lib/spark/reference.py writes. #}
 {% macro create_raw_source() -%}
     {{ return(adapter.dispatch('create_raw_source')()) }}
 {%- endmacro %}
@@ -48,6 +49,18 @@
         location '{{ dbt.escape_single_quotes(location) }}'
     {%- endcall %}
     {% do run_query('msck repair table raw.sales_events') %}
+    {#- Small raw tables that live only in the warehouse (lib/spark/reference.py): declared over their
+        Parquet copy when the warehouse has them, absent otherwise, as on DuckDB. #}
+    {%- set spark_dir = var('spark_dir', env_var('SALES_SPARK_DIR', '../data/spark')).rstrip('/') %}
+    {%- for table, present in var('reference_tables', {}).items() %}
+        {% do run_query('drop table if exists raw.' ~ table) %}
+        {%- if present %}
+        {% do run_query(
+            'create table raw.' ~ table ~ " using parquet location '"
+            ~ dbt.escape_single_quotes(spark_dir ~ '/reference/' ~ table) ~ "'"
+        ) %}
+        {%- endif %}
+    {%- endfor %}
     {%- set held = var('held_load_ids', []) | map('int') | join(', ') %}
     {% do run_query(
         'create or replace view raw.held_load_ids as '

@@ -24,7 +24,8 @@
 {%- endmacro %}
 
 {% macro spark__seconds_between(start_timestamp, end_timestamp) -%}
-    cast(unix_micros({{ end_timestamp }}) - unix_micros({{ start_timestamp }}) as double) / 1e6
+    {#- In parentheses: one term, like the other engines' (a / seconds_between(...) must divide by it). #}
+    (cast(unix_micros({{ end_timestamp }}) - unix_micros({{ start_timestamp }}) as double) / 1e6)
 {%- endmacro %}
 
 
@@ -39,18 +40,19 @@
 {%- endmacro %}
 
 {% macro spark__datediff(first_date, second_date, datepart) -%}
+    {#- A BIGINT, as DuckDB's date_diff returns. #}
     {%- set unit = datepart | lower -%}
     {%- if unit == 'day' -%}
-        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+        cast(datediff(cast({{ second_date }} as date), cast({{ first_date }} as date)) as bigint)
     {%- elif unit in ('month', 'quarter', 'year') -%}
         {%- set per_year = {'month': 12, 'quarter': 4, 'year': 1}[unit] -%}
         {%- set part = {'month': 'month', 'quarter': 'quarter', 'year': none}[unit] -%}
-        (
+        cast(
             (year({{ second_date }}) - year({{ first_date }})) * {{ per_year }}
             {%- if part %}
             + {{ part }}({{ second_date }}) - {{ part }}({{ first_date }})
             {%- endif %}
-        )
+        as bigint)
     {%- else -%}
         {{ exceptions.raise_compiler_error("spark__datediff: datepart '" ~ datepart ~ "' is not implemented (day, month, quarter, year are)") }}
     {%- endif -%}

@@ -67,7 +67,7 @@ def sales_dbt_models(
 ):
     settings = warehouse.settings()
     target = engine.target(settings)
-    more_vars = {**planning.settings().dbt_vars(), **target.dbt_vars()}
+    more_vars = {**planning.settings().dbt_vars(), **target.dbt_vars(), **target.prepare_build()}
     variables = {**dbt_vars(settings), **more_vars}
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
