@@ -752,13 +752,15 @@ def one_more_day(history: list[Path], out_file: str | Path, seed: int = 1) -> di
             union all by name
             select 'late' as kind, * replace ('late-' || event_id as event_id, null::varchar as updated_at)
             from history where ts::date between $day - 8 and $day - 2 and pick between 500 and 509
+              and event_id is not null
             union all by name
             select 'corrected' as kind, * replace (
                    {reps}[coalesce(list_position({reps}, rep_id), 0) % {len(REPS)} + 1] as rep_id,
                    strftime(greatest($day + interval 12 hour,
                                      max(uts) over (partition by event_id) + interval 1 hour), {iso})
                        as updated_at)
-            from history where ts::date between $day - 11 and $day - 1 and pick between 510 and 519""",
+            from history where ts::date between $day - 11 and $day - 1 and pick between 510 and 519
+              and event_id is not null""",
             {"day": day},
         )
         counts = dict(con.execute("select kind, count(*) from next_day group by kind").fetchall())
