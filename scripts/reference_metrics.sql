@@ -12,19 +12,21 @@ set TimeZone = 'UTC';
 
 -- Read, type and validate in one pass (docs/contract.md, "Bad input": a row breaking any rule is
 -- skipped), then keep the winning version of each event_id: the latest updated_at, a version with
--- an updated_at over one without, else the last delivered (file order, then row order).
+-- an updated_at over one without, else the last delivered (the order of `event_files`, then
+-- the row order).
 create or replace temp table events as
 with delivered as (
-    select *,
-           timezone('UTC', try_cast(occurred_at as timestamptz)) as occurred_ts,
-           timezone('UTC', try_cast(updated_at as timestamptz)) as updated_ts,
+    select *, file_index,  -- the file's place in `event_files`
+           try_cast(occurred_at as timestamptz)::timestamp as occurred_ts,  -- naive UTC (TimeZone above)
+           try_cast(updated_at as timestamptz)::timestamp as updated_ts,
            try_cast(amount as double) as amount_num,
            case lower(cast(is_valid as varchar)) when 'true' then true when 'false' then false end as valid
-    from read_parquet(getvariable('event_files'), filename = true, file_row_number = true,
-                      union_by_name = true)
+    from read_parquet(getvariable('event_files'), file_row_number = true, union_by_name = true)
 ),
-accepted as (
-    select * from delivered
+accepted as (  -- only the columns the metrics read, and the order of delivery
+    select event_id, event_type, occurred_ts, updated_ts, contact_id, rep_id, lead_source, direction,
+           purpose, outcome, offer_id, valid, file_index, file_row_number
+    from delivered
     where event_id is not null and contact_id is not null
       and occurred_ts between timestamp '2000-01-01' and now()::timestamp + interval 24 hour
       and (updated_at is null or updated_ts between timestamp '2000-01-01' and now()::timestamp + interval 24 hour)
@@ -41,16 +43,19 @@ accepted as (
       and not (event_type in ('offer_sent', 'offer_lost') and offer_id is null)
       and not (event_type in ('offer_sent', 'purchase') and amount is null)
       and not (event_type = 'referral' and is_valid is null)
+),
+winners as (
+    select arg_max(accepted, (coalesce(updated_ts, timestamp '0001-01-01'), file_index, file_row_number)) as e
+    from accepted group by event_id
 )
-select event_id, event_type, occurred_ts as occurred_at, contact_id,
-       coalesce(rep_id, 'unknown') as rep_id, coalesce(lead_source, 'unknown') as lead_source,
-       direction, coalesce(purpose, 'sales') as purpose, outcome, offer_id, coalesce(valid, false) as is_valid,
-       (event_type = 'call' and outcome = 'connected' or event_type = 'meeting' and outcome = 'held'
-        or event_type = 'email' and direction = 'inbound') and coalesce(purpose, 'sales') = 'sales'
+select e.event_id, e.event_type, e.occurred_ts as occurred_at, e.contact_id,
+       coalesce(e.rep_id, 'unknown') as rep_id, coalesce(e.lead_source, 'unknown') as lead_source,
+       e.direction, coalesce(e.purpose, 'sales') as purpose, e.outcome, e.offer_id,
+       coalesce(e.valid, false) as is_valid,
+       (e.event_type = 'call' and e.outcome = 'connected' or e.event_type = 'meeting' and e.outcome = 'held'
+        or e.event_type = 'email' and e.direction = 'inbound') and coalesce(e.purpose, 'sales') = 'sales'
            as is_conversation
-from accepted
-qualify row_number() over (
-    partition by event_id order by updated_ts desc nulls last, filename desc, file_row_number desc) = 1;
+from winners;
 
 set variable as_of = (select max(occurred_at) from events);
 
