@@ -160,7 +160,10 @@ def test_service_files_agree_with_each_other():
     assert len(workspace) == len(servers)
     for entry, (name, module) in zip(workspace, servers.items(), strict=True):
         grpc = entry["grpc_server"]
-        assert f"--port {grpc['port']}" in units[name] and f"--location-name {grpc['location_name']}" in units[name]
+        assert (
+            f"--port {grpc['port']}" in units[name]
+            and f"--location-name {grpc['location_name']}" in units[name]
+        )
         assert f"--module-name {module}" in units[name]
     for name in ("dagster-daemon", "dagster-webserver"):
         assert "--workspace /opt/sales-metrics/deploy/workspace.yaml" in units[name]

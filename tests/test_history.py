@@ -101,7 +101,8 @@ def test_a_past_day_is_recomputed_as_it_stood_and_the_marts_are_untouched(built)
     assert _marts(warehouse) == before  # the live marts are never rebuilt for the history
     with duckdb.connect(str(warehouse), read_only=True) as con:
         scratch = con.execute(
-            "select count(*) from information_schema.schemata where schema_name like ?", [f"%{SCRATCH_SUFFIX}"]
+            "select count(*) from information_schema.schemata where schema_name like ?",
+            [f"%{SCRATCH_SUFFIX}"],
         ).fetchone()[0]
     assert scratch == 0
 
