@@ -78,3 +78,47 @@ def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
     broken = {name: status for name, status in results.items() if status != "pass"}
     assert {name.split("__")[0] for name in broken} == set(PLANTED)
     assert broken["stg_sales_events_offers_were_sent"] == "warn"  # an unknown offer only warns
+
+
+# marts.offer_loss_rate rows (period_start, dimension, dimension_value, numerator, denominator, value,
+# won, lost, open) over the month spine Jan-Feb 2025: a good slice, then one row per broken rule.
+GOOD = ["('2025-01-01', 'all', null, 1, 2, 0.5, 1, 1, 0)", "('2025-02-01', 'all', null, 0, 0, null, 0, 0, 0)"]
+BROKEN_MART_ROWS = {
+    "dimension is not all, rep_id": "('2025-01-01', 'lead_source', 'web', 1, 2, 0.5, 1, 1, 0)",
+    "dimension_value is not null exactly for the all slice": "('2025-01-01', 'rep_id', null, 1, 2, 0.5, 1, 1, 0)",
+    "numerator is negative": "('2025-01-01', 'rep_id', 'r-2', -1, 2, -0.5, 0, 0, 0)",
+    "numerator is above denominator": "('2025-01-01', 'rep_id', 'r-3', 3, 2, 1.5, 0, 3, 0)",
+    "value is not numerator / denominator": "('2025-01-01', 'rep_id', 'r-4', 1, 4, 0.5, 3, 1, 0)",
+    "open_offers is null": "('2025-01-01', 'rep_id', 'r-5', 1, 2, 0.5, 1, 1, null)",
+    "more than one row for the slice and month": "('2025-02-01', 'all', null, 0, 0, null, 0, 0, 0)",
+    "missing month": "('2025-03-01', 'rep_id', 'r-6', 0, 0, null, 0, 0, 0)",  # and outside the spine
+}
+
+
+def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
+    """One query checks a mart's whole shape (dbt/tests/generic/metric_mart_shape.sql); each planted
+    row comes back with the rule it breaks."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    rows = ", ".join(GOOD + list(BROKEN_MART_ROWS.values()))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema intermediate; create schema marts")
+        con.execute("create table intermediate.int_months as select * from (values (date '2025-01-01'),"
+                    " (date '2025-02-01')) t(period_start)")  # fmt: skip
+        con.execute(
+            "create table marts.offer_loss_rate as select cast(p as date) as period_start, d as dimension,"
+            " v as dimension_value, n::double as numerator, q::double as denominator, r::double as value,"
+            f" w as won_offers, l as lost_offers, o as open_offers from (values {rows}) t(p, d, v, n, q, r, w, l, o)"
+        )
+    compiled = dbt("compile", "--select", "offer_loss_rate,test_name:metric_mart_shape", warehouse=warehouse)
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    [path] = (tmp_path / "target" / "compiled").rglob("metric_mart_shape_offer_loss_r*.sql")
+    sql = path.read_text()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        problems = con.execute(f"select problem, count(*) from ({sql}) group by problem").fetchall()
+    # r-6's March row is outside the spine and its slice lacks January and February; the six other
+    # slices besides 'all' (planted in January) lack February.
+    assert dict(problems) == {
+        **{rule: 1 for rule in BROKEN_MART_ROWS if rule != "missing month"},
+        "outside the month spine": 1,
+        "missing month": 2 + 6,
+    }
