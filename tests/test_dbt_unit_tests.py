@@ -95,6 +95,15 @@ BROKEN_MART_ROWS = {
 }
 
 
+def _problems_found(warehouse: Path, model: str, test: str, count: str) -> dict[str, int]:
+    """Compile a model's generic data test and run it on the warehouse: {problem: rows}."""
+    compiled = dbt("compile", "--select", f"{model},test_name:{test}", warehouse=warehouse)
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    [path] = (warehouse.parent / "target" / "compiled").rglob(f"{test}_*.sql")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute(f"select problem, {count} from ({path.read_text()}) group by problem").fetchall())
+
+
 def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
     """One query checks a mart's whole shape (dbt/tests/generic/metric_mart_shape.sql); each planted
     row comes back with the rule it breaks."""
@@ -109,16 +118,26 @@ def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
             " v as dimension_value, n::double as numerator, q::double as denominator, r::double as value,"
             f" w as won_offers, l as lost_offers, o as open_offers from (values {rows}) t(p, d, v, n, q, r, w, l, o)"
         )
-    compiled = dbt("compile", "--select", "offer_loss_rate,test_name:metric_mart_shape", warehouse=warehouse)
-    assert compiled.returncode == 0, compiled.stdout[-3000:]
-    [path] = (tmp_path / "target" / "compiled").rglob("metric_mart_shape_offer_loss_r*.sql")
-    sql = path.read_text()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        problems = con.execute(f"select problem, count(*) from ({sql}) group by problem").fetchall()
+    problems = _problems_found(warehouse, "offer_loss_rate", "metric_mart_shape", "count(*)")
     # r-6's March row is outside the spine and its slice lacks January and February; the six other
     # slices besides 'all' (planted in January) lack February.
-    assert dict(problems) == {
+    assert problems == {
         **{rule: 1 for rule in BROKEN_MART_ROWS if rule != "missing month"},
         "outside the month spine": 1,
         "missing month": 2 + 6,
     }
+
+
+def test_not_null_columns_names_each_null_column_once(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.metric_values as select * from (values"
+            " ('conversations', date '2025-01-01', 'all', 3.0),"
+            " (null, date '2025-01-01', 'all', 3.0),"
+            " ('conversations', null, 'all', null),"
+            " ('conversations', null, 'all', 1.0)) t(metric, period_start, dimension, numerator)"
+        )
+    found = _problems_found(warehouse, "metric_values", "not_null_columns", "sum(rows_with_null)")
+    assert found == {"metric is null": 1, "period_start is null": 2, "numerator is null": 1}
