@@ -101,7 +101,9 @@ def _problems_found(warehouse: Path, model: str, test: str, count: str) -> dict[
     assert compiled.returncode == 0, compiled.stdout[-3000:]
     [path] = (warehouse.parent / "target" / "compiled").rglob(f"{test}_*.sql")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return dict(con.execute(f"select problem, {count} from ({path.read_text()}) group by problem").fetchall())
+        return dict(
+            con.execute(f"select problem, {count} from ({path.read_text()}) group by problem").fetchall()
+        )
 
 
 def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
