@@ -64,6 +64,7 @@ ROWS = [
     "load",
     "dbt models",
     "dbt tests",
+    "dbt start-up, parse, metadata",
     "GX checks",
     "publish",
     "report",
@@ -96,6 +97,7 @@ REFERENCE_RUNNER = """
 import sys, duckdb
 sql, out, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")
 con.execute("set variable event_files = ?", [files])
 con.execute(open(sql).read())
 con.execute(f"copy reference_metric_values to '{out}' (format parquet)")

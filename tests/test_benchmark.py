@@ -58,6 +58,7 @@ def test_stages_add_up_and_each_run_loaded_what_it_should(bench):
     full, idle, update = figures["runs"]
     assert [r["label"] for r in figures["runs"]] == RUN_LABELS
     for run in figures["runs"]:
+        assert list(run["stages"]) == benchmark.ROWS  # every stage has its row in the printed table
         assert sum(run["stages"].values()) == pytest.approx(run["wall_s"])
         assert all(seconds >= 0 for seconds in run["stages"].values()), run["stages"]
         assert 0 < run["peak_bytes"] < 64 * 2**30
