@@ -148,7 +148,8 @@ def _number_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Lines the CSV reader itself could not split into the header's columns become rejected rows."""
+    """Lines the CSV reader itself could not split into the header's columns (for JSON Lines, a line
+    holding the reader's delimiter \\x01) become rejected rows."""
     con.execute(
         """
         insert into validated (row_number, reason, raw_record)
@@ -210,8 +211,8 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[str
         found = _columns_found(con, fmt, source)
         _check_columns(found, fmt)
     con.execute(validation_sql(source), source.params)
-    if fmt == "csv" and path.stat().st_size > 0:
-        _add_structural_rejects(con)
+    if fmt != "parquet" and path.stat().st_size > 0:
+        _add_structural_rejects(con)  # lines DuckDB's CSV reader (JSON Lines too) could not split
     return found
 
 
