@@ -189,7 +189,7 @@ def _reason_sql() -> str:
 
 def validation_sql(source: Source, target: str = "validated") -> str:
     """`create temp table <target>`: row_number, reason ('' when accepted), the raw layer's columns
-    typed, and raw_record. One pass: the record's JSON is built only for the rows that keep it."""
+    typed (the text of the typed ones is not kept: only the reasons show it), and raw_record. One pass: the record's JSON is built only for the rows that keep it."""
     return f"""
     create or replace temp table {target} as
     with file_values as (
@@ -199,7 +199,8 @@ def validation_sql(source: Source, target: str = "validated") -> str:
     ),
     typed as (select *, {_typed_sql(source)} from file_values),
     reasons as (select *, {_reason_sql()} as reason from typed)
-    select row_number, reason, {", ".join(CANONICAL_COLUMNS)}, {", ".join(TYPED.values())},
+    select row_number, reason, {", ".join(c for c in CANONICAL_COLUMNS if c not in TYPED)},
+           {", ".join(TYPED.values())},
            case when reason <> '' then {source.record} else {source.extras} end as raw_record
     from reasons
     """
