@@ -622,7 +622,9 @@ def _json_text(column: pa.Array, quote: np.ndarray | None) -> pa.Array:
 
 def _write_file(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "parquet":
-        pq.write_table(table, path, compression="zstd")
+        # Row groups of DuckDB's own size, so that a reader can split a file across its threads
+        # (one group per file would be read by one thread).
+        pq.write_table(table, path, compression="zstd", row_group_size=122_880)
         return
     con = duckdb.connect()
     try:
