@@ -54,7 +54,7 @@ def test_a_run_tells_a_short_story_and_keeps_the_full_log(tmp_path):
     assert any("Checks (raw): " in line for line in story), story
     assert any(line.strip().startswith("Published 17 tables") for line in story)
     assert any("History 2025-03-18: " in line and "copied" in line for line in story), story
-    assert "Rows read: 31  accepted: 30  rejected: 1" in done.stdout
+    assert "Rows read: 31  accepted: 30  rejected: 1  staged events: 30" in done.stdout
     assert "DEBUG" not in done.stdout and "Warning" not in done.stdout and not done.stderr
     log_file = lines[-1].removeprefix("Full logs: ")
     log = open(log_file, encoding="utf-8").read()

@@ -23,11 +23,15 @@ def ingestion_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select count(*), count(*) filter (where status = 'failed'), coalesce(sum(rows_read), 0),"
         " coalesce(sum(rows_accepted), 0), coalesce(sum(rows_rejected), 0) from raw.loaded_files"
     ).fetchone()
-    events = con.execute("select count(distinct event_id) from raw.sales_events").fetchone()[0]
     lines = [
         f"Files loaded: {files} ({failed} failed)",
-        f"Rows read: {read:,}  accepted: {accepted:,}  rejected: {rejected:,}  distinct events: {events:,}",
+        f"Rows read: {read:,}  accepted: {accepted:,}  rejected: {rejected:,}",
     ]
+    if has_table(con, "staging", "stg_sales_events"):
+        # Staging holds one row per event (held loads left out): counting it is free, where counting
+        # the distinct ids of the raw rows scans every row (seconds at ten million).
+        staged = con.execute("select count(*) from staging.stg_sales_events").fetchone()[0]
+        lines[-1] += f"  staged events: {staged:,}"
     for source_file, error in con.execute(
         "select source_file, error from raw.loaded_files where status = 'failed' order by load_id"
     ).fetchall():
