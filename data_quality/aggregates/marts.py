@@ -18,18 +18,21 @@ if TYPE_CHECKING:  # pandas is imported by DuckDB when a frame is made, not when
     import pandas as pd
 
 # The counts recomputed from staging: a conversation, and outbound sales calls and emails to a contact
-# that was not yet a customer (no purchase strictly before the event).
+# that was not yet a customer (no purchase strictly before the event). Only the columns the counts
+# read go through the join: carrying every column of ten million events made it six times slower.
 _RECOUNT = """
     with as_of as (select as_of from intermediate.int_as_of),
     events as (
-        select e.* from staging.stg_sales_events e, as_of where e.occurred_at <= as_of.as_of
+        select e.contact_id, e.event_type, e.outcome, e.direction, e.purpose, e.occurred_at
+        from staging.stg_sales_events e, as_of where e.occurred_at <= as_of.as_of
     ),
     first_purchase as (
         select contact_id, min(occurred_at) as first_purchase_at from events
         where event_type = 'purchase' group by contact_id
     ),
     sales as (
-        select events.*, first_purchase_at is null or first_purchase_at >= occurred_at as to_prospect
+        select event_type, outcome, direction,
+               first_purchase_at is null or first_purchase_at >= occurred_at as to_prospect
         from events left join first_purchase using (contact_id)
         where purpose = 'sales'
     )
