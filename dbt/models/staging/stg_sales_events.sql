@@ -11,10 +11,22 @@
 -- may lag but never skips a load. Spark builds the table in full (no merge on Parquet tables).
 
 {{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    materialized=incremental_on_duckdb(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
 ) }}
+
+{#- The newest load this build reads, the same on every row it writes and on both engines: read
+    first and written as a constant (a max() over the rows in the query itself costs half the
+    staging time again at 10M rows). #}
+{%- set batch_load_id = none %}
+{%- if execute and model.resource_type == 'model' %}{#- not in a unit test: its sources are fixtures #}
+    {%- set newest = run_query(
+        'select max(load_id) from ' ~ source('raw', 'sales_events')
+        ~ ' where load_id not in (select load_id from ' ~ source('raw', 'held_load_ids') ~ ')'
+    ) %}
+    {%- set batch_load_id = newest.columns[0].values()[0] %}
+{%- endif %}
 
 with held as (
 
@@ -33,13 +45,6 @@ source as (
                 and load_id not in (select load_id from held)
         )
     {%- endif %}
-
-),
-
--- The newest load this build reads: the same on every row it writes, and on both engines.
-batch as (
-
-    select max(load_id) as batch_load_id from source
 
 ),
 
@@ -78,9 +83,8 @@ final as (
         updated_at,
         source_file,
         load_id,
-        batch.batch_load_id
+        cast({{ batch_load_id if batch_load_id is not none else 'null' }} as bigint) as batch_load_id
     from ranked
-    cross join batch
     where version_rank = 1
 
 )
