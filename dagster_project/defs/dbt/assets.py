@@ -92,7 +92,8 @@ def sales_dbt_models(
         )
     state = build_state(settings.warehouse, variables, manifest)
     args = dbt_build_args(settings, more_vars) + target.cli_args()
-    args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
+    if not target.is_spark:  # Spark builds every model in full (dbt/macros/incremental.sql)
+        args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
