@@ -622,7 +622,9 @@ def _json_text(column: pa.Array, quote: np.ndarray | None) -> pa.Array:
 
 def _write_file(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "parquet":
-        pq.write_table(table, path, compression="zstd")
+        # Row groups of DuckDB's own size, so that a reader can split a file across its threads
+        # (one group per file would be read by one thread).
+        pq.write_table(table, path, compression="zstd", row_group_size=122_880)
         return
     con = duckdb.connect()
     try:
@@ -718,6 +720,63 @@ def generate(
         "duplicates": duplicates,
         "malformed_rows": malformed_rows,
         "malformed": malformed,
+    }
+
+
+def one_more_day(history: list[Path], out_file: str | Path, seed: int = 1) -> dict:
+    """Write the events of the day after the latest day of the Parquet `history` files to `out_file`.
+
+    For a run after a day's file lands (scripts/benchmark.py): the latest day's activity again, one
+    day later, as new events (about half of that day's rows, malformed ones included); late events,
+    new events that occurred in the week before (1 in 100 of that week's rows); and corrections, a
+    new version of 1 in 100 events of the last 10 days, reassigned to the next rep, with an
+    updated_at later than any earlier version's. Returns the day and the row counts.
+    """
+    reps = "[" + ", ".join(f"'{r}'" for r in REPS) + "]"
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(
+            """create temp table history as
+            select *, timezone('UTC', try_cast(occurred_at as timestamptz)) as ts,
+                   timezone('UTC', try_cast(updated_at as timestamptz)) as uts,
+                   hash(coalesce(event_id, '') || ?::varchar) % 1000 as pick
+            from read_parquet(?, union_by_name = true)""",
+            [seed, [str(p) for p in history]],
+        )
+        day = con.execute("select max(ts)::date + 1 from history where ts < now()").fetchone()[0]
+        iso = "'%Y-%m-%dT%H:%M:%SZ'"
+        con.execute(
+            f"""create temp table next_day as
+            select 'new' as kind, * replace ('next-' || event_id as event_id,
+                   strftime(ts + interval 1 day, {iso}) as occurred_at, null::varchar as updated_at)
+            from history where ts::date = $day - 1 and pick < 500
+            union all by name
+            select 'late' as kind, * replace ('late-' || event_id as event_id, null::varchar as updated_at)
+            from history where ts::date between $day - 8 and $day - 2 and pick between 500 and 509
+              and event_id is not null
+            union all by name
+            select 'corrected' as kind, * replace (
+                   {reps}[coalesce(list_position({reps}, rep_id), 0) % {len(REPS)} + 1] as rep_id,
+                   strftime(greatest($day + interval 12 hour,
+                                     max(uts) over (partition by event_id) + interval 1 hour), {iso})
+                       as updated_at)
+            from history where ts::date between $day - 11 and $day - 1 and pick between 510 and 519
+              and event_id is not null""",
+            {"day": day},
+        )
+        counts = dict(con.execute("select kind, count(*) from next_day group by kind").fetchall())
+        target = str(out_file).replace("'", "''")
+        con.execute(
+            f"copy (select * exclude (kind, ts, uts, pick) from next_day) to '{target}' "
+            "(format parquet, compression zstd)"
+        )
+    finally:
+        con.close()
+    return {
+        "day": day.isoformat(),
+        "rows": sum(counts.values()),
+        **{k: counts.get(k, 0) for k in ("new", "late", "corrected")},
     }
 
 

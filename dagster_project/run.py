@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dagster_project import demo
+from dagster_project.lib.history import live_as_of_day
 from dagster_project.lib.ingestion.landing import landing_files
 from dagster_project.lib.report.summary import summary_lines
 from dagster_project.lib.run_log import output_to_file, run_logger
@@ -69,12 +70,31 @@ def main(argv: list[str] | None = None) -> int:
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, run_config={"loggers": {"story": {}}}
             )
+            if result.success and settings.as_of is None:
+                _record_history(instance, settings, story)
     status = "succeeded" if result.success else "FAILED"
     print(f"Run {result.run_id[:8]} {status} in {time.monotonic() - started:.0f} s.\n")
     if settings.warehouse.exists():
         print("\n".join(summary_lines(settings.warehouse)))
     print(f"\nFull logs: {log_file}")
     return 0 if result.success else 1
+
+
+def _record_history(instance: dg.DagsterInstance, settings: Settings, story: dg.LoggerDefinition) -> None:
+    """Keep the day's metric values in the daily history (its own code location's job, on the day of
+    the live build's as_of: a copy of the marts just built)."""
+    day = live_as_of_day(settings.warehouse)
+    if day is None:
+        return
+    from dagster_project.history_definitions import defs as history_defs
+
+    job = history_defs.resolve_job_def("record_metric_history").with_logger_defs({"story": story})
+    job.execute_in_process(
+        instance=instance,
+        partition_key=day.isoformat(),
+        raise_on_error=False,
+        run_config={"loggers": {"story": {}}},
+    )
 
 
 if __name__ == "__main__":

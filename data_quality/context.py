@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dagster_project.lib.settings import Settings
+from dagster_project.lib.settings import DuckDBConfig, Settings
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class CheckContext:
     now: datetime  # naive UTC; "in the future" means after this
     as_of: datetime | None  # SALES_AS_OF; None = latest occurred_at among staged events
     max_reject_share: float
+    duckdb: DuckDBConfig | None = None  # memory, threads, temp folder of the checks' queries
 
     @classmethod
     def from_settings(
@@ -31,6 +32,7 @@ class CheckContext:
             now=now or datetime.now(UTC).replace(tzinfo=None),
             as_of=settings.as_of,
             max_reject_share=settings.max_reject_share,
+            duckdb=settings.duckdb,
         )
 
     def expectation_parameters(self) -> dict[str, float]:

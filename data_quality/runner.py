@@ -127,6 +127,8 @@ def run_checks(
         context.suites.add(SUITES[check.name]())
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set enable_progress_bar = false")  # it would print into the run's logs on long scans
+        if ctx.duckdb is not None:
+            ctx.duckdb.apply(con)  # the reconciliations scan every event: bounded like the loader
         outcomes = [_run_one(context, con, check, ctx, run_id) for check in checks]
     if docs_dir is not None:
         _publish(context, outcomes, docs_dir, run_id, notices)

@@ -154,13 +154,20 @@ def test_service_files_agree_with_each_other():
     assert server["location_name"] == location
 
     units = {p.stem: p.read_text() for p in (DEPLOY / "systemd").glob("*.service")}
-    assert set(units) == {"dagster-code-server", "dagster-daemon", "dagster-webserver"}
-    code_server = units["dagster-code-server"]
-    assert f"--port {server['port']}" in code_server and f"--location-name {location}" in code_server
-    assert "--module-name dagster_project.definitions" in code_server
+    servers = {"dagster-code-server": "dagster_project.definitions",
+               "dagster-history-code-server": "dagster_project.history_definitions"}  # fmt: skip
+    assert set(units) == {*servers, "dagster-daemon", "dagster-webserver"}
+    assert len(workspace) == len(servers)
+    for entry, (name, module) in zip(workspace, servers.items(), strict=True):
+        grpc = entry["grpc_server"]
+        assert (
+            f"--port {grpc['port']}" in units[name]
+            and f"--location-name {grpc['location_name']}" in units[name]
+        )
+        assert f"--module-name {module}" in units[name]
     for name in ("dagster-daemon", "dagster-webserver"):
         assert "--workspace /opt/sales-metrics/deploy/workspace.yaml" in units[name]
-        assert "dagster-code-server.service" in units[name]
+        assert all(f"{server}.service" in units[name] for server in servers)
     for text in units.values():
         assert "EnvironmentFile=/etc/sales-metrics/dagster.env" in text
         assert "PASSWORD" not in text  # secrets only through the environment file

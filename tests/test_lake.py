@@ -1,4 +1,5 @@
-"""The raw layer as Parquet (lib/ingestion/lake.py): each load's accepted rows, once, whole, readable."""
+"""The raw layer as Parquet (lib/ingestion/lake.py): each load's accepted rows, once, whole, readable,
+written for the Spark targets (by the loader given the lake, and by a Spark build's preparation)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.lib.dbt_target import DbtTarget
 from dagster_project.lib.ingestion.lake import LakeError, load_file_path, loads_in_lake
 from dagster_project.lib.ingestion.loader import load_landing_dir
 from tests.conftest import write_jsonl
@@ -52,11 +54,17 @@ def test_each_load_is_one_parquet_file_equal_to_the_raw_rows(tmp_path):
     )
     write_jsonl(landing / "b.jsonl", [call("e3", 3, amount="x", event_type="purchase")])  # all rejected
     (landing / "c.parquet").write_bytes(b"not parquet")  # fails: no load in the lake
-    results = load_landing_dir(landing, warehouse)
+    results = load_landing_dir(landing, warehouse)  # the DuckDB target: no lake
     assert [r.status for r in results] == ["loaded", "loaded", "failed"]
-
     lake = tmp_path / "lake"  # the default: beside the warehouse
+    assert not lake.exists()
+
+    # A Spark build's preparation writes every load the lake lacks, once.
+    DbtTarget.resolve("spark", warehouse).prepare_build()
     assert loads_in_lake(lake) == {1, 2}
+    first = stamp(load_file_path(lake, 1))
+    DbtTarget.resolve("spark", warehouse).prepare_build()
+    assert stamp(load_file_path(lake, 1)) == first
     lake_rows = read_lake(lake)
     assert lake_rows == read_raw(warehouse)
     assert [(row[0], row[-1]) for row in lake_rows] == [("e1", 1), ("e2", 1)]  # accepted rows only

@@ -15,6 +15,7 @@ import time
 
 from dagster_project.lib.ingestion.loader import load_landing_dir
 from dagster_project.lib.ingestion.retry import failure_is_transient
+from dagster_project.lib.settings import DuckDBConfig
 from tests.test_ingestion import GOOD, count, fetch
 
 
@@ -114,7 +115,12 @@ def test_a_file_that_failed_on_memory_is_retried_one_that_failed_on_its_content_
     (landing / "broken.parquet").write_bytes(b"PAR1 not really a parquet file")
 
     # A memory limit far below what DuckDB's JSON Lines reader takes: the load fails, not the file.
-    first = {r.source_file: r for r in load_landing_dir(landing, warehouse, memory_limit="16MB")}
+    first = {
+        r.source_file: r
+        for r in load_landing_dir(
+            landing, warehouse, duckdb_config=DuckDBConfig("16MB", None, tmp_path / "tmp")
+        )
+    }
     assert first["good.jsonl"].status == "failed" and first["good.jsonl"].error.startswith(
         "OutOfMemoryException"
     )

@@ -54,11 +54,20 @@ def test_a_run_tells_a_short_story_and_keeps_the_full_log(tmp_path):
     assert any("dbt: full refresh, every model from all history: no complete build" in line for line in story)
     assert any("Checks (raw): " in line for line in story), story
     assert any(line.strip().startswith("Published 17 tables") for line in story)
+    assert any("History 2025-03-18: " in line and "copied" in line for line in story), story
     assert "Rows read: 31  accepted: 30  rejected: 1" in done.stdout
     assert "DEBUG" not in done.stdout and "Warning" not in done.stdout and not done.stderr
     log_file = lines[-1].removeprefix("Full logs: ")
     log = open(log_file, encoding="utf-8").read()
     assert "STEP_SUCCESS" in log and "Running dbt command" in log  # everything is in the file
+
+    # Nothing new: no file read, so neither GX nor dbt starts; the day's history is copied again.
+    again = run(tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Loaded nothing new" in again.stdout
+    assert "Checks (raw): no new file, nothing to check." in again.stdout
+    assert "dbt: nothing changed since the last complete build" in again.stdout
+    assert "History 2025-03-18: " in again.stdout
 
 
 def test_a_bad_setting_stops_the_run_at_once_naming_the_variable(tmp_path):

@@ -84,6 +84,17 @@ class WarehouseResource(dg.ConfigurableResource):
         DEFAULTS["landing_settle_seconds"],
         description="SALES_LANDING_SETTLE_SECONDS: a landing file is loaded once unchanged for this long",
     )
+    duckdb_memory_limit: str = Field(
+        DEFAULTS["duckdb_memory_limit"],
+        description="SALES_DUCKDB_MEMORY_LIMIT: each DuckDB process's memory; beyond it, it spills to disk",
+    )
+    duckdb_threads: str = Field(
+        DEFAULTS["duckdb_threads"], description="SALES_DUCKDB_THREADS: DuckDB's threads (empty: one per core)"
+    )
+    duckdb_temp_dir: str = Field(
+        DEFAULTS["duckdb_temp_dir"],
+        description="SALES_DUCKDB_TEMP_DIR: where DuckDB spills (empty: tmp/ beside the warehouse)",
+    )
 
     def settings(self) -> Settings:
         return Settings.from_values(**{field: getattr(self, field) for field in ENV_VARS})

@@ -43,8 +43,9 @@ alter table {MARKER_TABLE} add column if not exists build_state varchar"""
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
-    """The dbt vars of a run: the warehouse file, and as_of when it is set."""
-    variables = {"warehouse": str(settings.warehouse)}
+    """The dbt vars of a run: the warehouse file, DuckDB's limits (dbt/profiles.yml), and as_of when
+    it is set."""
+    variables = {"warehouse": str(settings.warehouse), **settings.duckdb.dbt_vars()}
     if settings.as_of is not None:
         variables["as_of"] = settings.as_of.isoformat(sep=" ")
     return variables

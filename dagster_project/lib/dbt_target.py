@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.ingestion.lake import default_lake_dir
+from dagster_project.lib.ingestion.lake import check_lake, default_lake_dir, sync_lake
 from dagster_project.lib.spark.reference import export_reference_tables
 from dagster_project.lib.sql import has_table
 
@@ -101,10 +101,16 @@ class DbtTarget:
         }
 
     def prepare_build(self) -> dict[str, object]:
-        """Before a build: the Spark targets get the warehouse's small raw tables as Parquet
-        (lib/spark/reference.py); returns the dbt vars saying which exist. Nothing for DuckDB."""
+        """Before a build: the Spark targets get every load the lake lacks (lib/ingestion/lake.py:
+        those made while the target was DuckDB, or by a load without the lake) and the warehouse's
+        small raw tables as Parquet (lib/spark/reference.py); returns the dbt vars saying which
+        tables exist. Nothing for DuckDB, which reads the warehouse itself."""
         if not self.is_spark or not self.warehouse.exists():
             return {}
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            if has_table(con, "raw", "loaded_files"):
+                check_lake(con, self.lake_dir)
+                sync_lake(con, self.lake_dir)
         return {"reference_tables": export_reference_tables(self.warehouse, self.spark_dir)}
 
 

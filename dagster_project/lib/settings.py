@@ -12,10 +12,13 @@ unless a variable says otherwise, and a run with `as_of` publishes to its own as
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 # Repository root: relative paths resolve against it, so the CLI works from any folder.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +35,9 @@ ENV_VARS = {
     "earliest_event_time": "SALES_EARLIEST_EVENT_TIME",
     "future_tolerance_hours": "SALES_FUTURE_TOLERANCE_HOURS",
     "landing_settle_seconds": "SALES_LANDING_SETTLE_SECONDS",
+    "duckdb_memory_limit": "SALES_DUCKDB_MEMORY_LIMIT",
+    "duckdb_threads": "SALES_DUCKDB_THREADS",
+    "duckdb_temp_dir": "SALES_DUCKDB_TEMP_DIR",
 }
 DEFAULTS = {
     "landing_dir": "data/landing",
@@ -43,6 +49,11 @@ DEFAULTS = {
     "earliest_event_time": "2000-01-01",  # an occurred_at or updated_at before it is rejected
     "future_tolerance_hours": "24",  # ... and one later than the load's time plus this
     "landing_settle_seconds": "2",  # a landing file is taken once unchanged for this long
+    # Each DuckDB process (the loader's, dbt's) keeps its buffers within this and spills beyond it:
+    # with the process's own Python, the largest stays under 3 GiB (docs/scale.md).
+    "duckdb_memory_limit": "2GB",
+    "duckdb_threads": "",  # empty: DuckDB's own choice, one per core
+    "duckdb_temp_dir": "",  # empty: <warehouse folder>/tmp, where DuckDB spills
 }
 AS_OF_FORMS = "an ISO date (2025-06-30) or timestamp (2025-06-30T18:00:00, with or without an offset)"
 
@@ -117,6 +128,57 @@ def _share(field: str, text: str) -> float:
     return value
 
 
+MEMORY_FORMS = "an amount of memory with its unit, e.g. 2GB, 1500MB or 2GiB (KB, MB, GB, TB or KiB ... TiB)"
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", re.IGNORECASE)
+
+
+def _memory(field: str, text: str) -> str:
+    match = _MEMORY.fullmatch(text)
+    if not match or float(match.group(1)) <= 0:
+        raise SettingsError(field, text, MEMORY_FORMS)
+    return f"{match.group(1)}{match.group(2)}"
+
+
+def _threads(field: str, text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SettingsError(field, text, "a whole number of threads >= 1 (empty: one per core)")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class DuckDBConfig:
+    """How a DuckDB process of the pipeline uses the machine: its memory limit (beyond which it spills
+    to `temp_dir`) and its threads (None: DuckDB's own choice, one per core)."""
+
+    memory_limit: str
+    threads: int | None
+    temp_dir: Path
+
+    @classmethod
+    def beside(cls, warehouse: Path) -> DuckDBConfig:
+        """The defaults for a warehouse (what a run without the variables uses)."""
+        return cls(DEFAULTS["duckdb_memory_limit"], None, Path(warehouse).parent / "tmp")
+
+    def apply(self, con) -> None:
+        """Set on an open DuckDB connection, before its first query that may spill."""
+        con.execute("set memory_limit = ?", [self.memory_limit])
+        con.execute("set temp_directory = ?", [str(self.temp_dir)])
+        if self.threads is not None:
+            con.execute(f"set threads = {int(self.threads)}")
+
+    def dbt_vars(self) -> dict[str, str]:
+        """The vars dbt/profiles.yml hands to dbt-duckdb's settings. The profile cannot leave threads
+        unset, so DuckDB's own choice is asked of DuckDB."""
+        threads = self.threads or duckdb.connect().execute("select current_setting('threads')").fetchone()[0]
+        return {
+            "duckdb_memory_limit": self.memory_limit,
+            "duckdb_threads": str(threads),
+            "duckdb_temp_dir": str(self.temp_dir),
+        }
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -128,6 +190,7 @@ class Settings:
     earliest_event_time: datetime  # naive UTC: events before it are rejected
     future_tolerance: timedelta  # events after the load's time plus this are rejected
     landing_settle_seconds: float
+    duckdb: DuckDBConfig
 
     @classmethod
     def from_values(cls, **values: str) -> Settings:
@@ -147,6 +210,11 @@ class Settings:
             earliest_event_time=_instant("earliest_event_time", text["earliest_event_time"]),
             future_tolerance=timedelta(hours=_non_negative("future_tolerance_hours", text["future_tolerance_hours"], "hours")),
             landing_settle_seconds=_non_negative("landing_settle_seconds", text["landing_settle_seconds"], "seconds"),
+            duckdb=DuckDBConfig(
+                memory_limit=_memory("duckdb_memory_limit", text["duckdb_memory_limit"]),
+                threads=_threads("duckdb_threads", text["duckdb_threads"]),
+                temp_dir=resolve_path(text["duckdb_temp_dir"]) if text["duckdb_temp_dir"].strip() else warehouse.parent / "tmp",
+            ),
         )  # fmt: skip
 
     @classmethod

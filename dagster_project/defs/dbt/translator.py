@@ -23,6 +23,11 @@ _GENERIC_TESTS = {
     "unique_combination": "one row per ({combination_of_columns})",
     "no_gaps": "every month of the spine appears for every slice",
     "value_is_ratio": "value = numerator / denominator (the count itself for counts)",
+    "not_null_columns": "none of {columns} is null",
+    "metric_mart_shape": (
+        "the {kind} mart's shape: one row per slice and month, no month missing, value = numerator / "
+        "denominator, accepted dimensions, nulls and bounds (dbt/tests/generic/metric_mart_shape.sql)"
+    ),
     "relationships": "{column} refers to an existing {field} of {to}",
 }
 

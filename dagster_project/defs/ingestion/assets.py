@@ -40,8 +40,9 @@ RAW_TABLES = {
 )
 def raw_ingestion(context: dg.AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource):
     settings = warehouse.settings()
-    lake_dir = engine.target(settings).lake_dir  # each load's rows as Parquet too, for any engine
-    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse} and {lake_dir}")
+    target = engine.target(settings)
+    lake_dir = target.lake_dir if target.is_spark else None  # Spark reads the events from the lake
+    context.log.debug(f"Scanning {settings.landing_dir} into {settings.warehouse} (lake: {lake_dir})")
     progress = LoadProgress(
         say=lambda text: context.log.info(text, extra=STORY), warn=context.log.error, note=context.log.warning
     )

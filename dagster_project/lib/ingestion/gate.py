@@ -121,6 +121,16 @@ def read_active_holds(warehouse: Path) -> list[Hold]:
         return active_holds(con)
 
 
+def files_read_by_run(warehouse: Path, run_id: str) -> int:
+    """How many files a run's load read (loaded or failed): 0 when it found nothing new."""
+    if not warehouse.exists():
+        return 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not has_table(con, "raw", "loaded_files"):
+            return 0
+        return con.execute("select count(*) from raw.loaded_files where run_id = ?", [run_id]).fetchone()[0]
+
+
 def release(warehouse: Path, load_id: int, note: str) -> Hold:
     """Let a held load's rows into staging from the next run on; the note says who and why."""
     with duckdb.connect(str(warehouse)) as con:

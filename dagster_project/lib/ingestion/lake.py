@@ -7,10 +7,13 @@ wholly there or absent: the file is written under a hidden temporary name in its
 `read_parquet('<lake>/sales_events/*/*.parquet')` skip it) and renamed when complete. The folder
 name is Hive-style, so Spark and DuckDB read `load_id` as a partition column.
 
-`sync_lake` runs after the loader's transactions: it writes every loaded load of the ledger that
-the lake lacks (the loads just made, and any a crash or an older version left out), so the lake
-catches up on the next run. The lake belongs to one warehouse, whose ledger numbers the loads:
-`check_lake` refuses, before anything is loaded, a lake holding loads the ledger does not know.
+The lake exists for the Spark targets, which read the raw layer from it (lib/dbt_target.py); the
+DuckDB target reads the warehouse and no lake is written. `sync_lake` writes every loaded load of
+the ledger that the lake lacks: after the loader's transactions when the target is Spark (the loads
+just made, and any a crash or an older version left out), and in a Spark build's preparation
+(`DbtTarget.prepare_build`: the loads made while the target was DuckDB). The lake belongs to one
+warehouse, whose ledger numbers the loads: `check_lake` refuses a lake holding loads the ledger does
+not know, before the loader loads anything and before a Spark build.
 """
 
 from __future__ import annotations

@@ -16,24 +16,15 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.settings import Settings
-from dagster_project.lib.sql import quote_identifier, sql_list
-from dagster_project.lib.vocabulary import (
-    CALL_OUTCOMES,
-    CANONICAL_COLUMNS,
-    DIRECTIONS,
-    EVENT_TYPES,
-    MEETING_OUTCOMES,
-    PURPOSES,
-    REQUIRED_BY_TYPE,
-    REQUIRED_COLUMNS,
-)
+from dagster_project.lib.settings import DuckDBConfig, Settings
+from dagster_project.lib.vocabulary import CANONICAL_COLUMNS, REQUIRED_COLUMNS
 
 from . import lake
 from .landing import FORMATS, file_hash, file_state, scan_landing, settled_files
-from .plausible_time import TimeBounds, implausible_time_sql, set_time_bounds
+from .plausible_time import TimeBounds, set_time_bounds
 from .raw_schema import ensure_raw_schema
 from .retry import failure_is_transient, settled_hashes
+from .validation import Source, jsonl_source, tabular_source, validation_sql
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +39,12 @@ class FileResult:
     error: str | None = None
 
 
-# --- reading a file into the temp table `file_rows`: one row per record, all text ------------
-# Columns: row_number, parse_error (null if the record parsed), raw_record, and the canonical
-# columns as trimmed text (null when absent or blank).
+# --- reading a file: a `Source` for the validation pass (lib/ingestion/validation.py) --------------
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """The temp table `file_rows`: one row per non-blank line, its position, whether it parsed, the
+    line, and the canonical keys as text."""
     # Read lines verbatim (no quoting, an unlikely delimiter) so a broken line is one rejected row.
     con.execute(
         """
@@ -72,7 +63,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
     # One JSON parse per line: extract all canonical keys at once, then name them.
     paths = ", ".join(f"'$.{c}'" for c in CANONICAL_COLUMNS)
-    fields = ",\n".join(f"nullif(trim(fields[{i}]), '') as {c}" for i, c in enumerate(CANONICAL_COLUMNS, 1))
+    fields = ",\n".join(f"fields[{i}] as {c}" for i, c in enumerate(CANONICAL_COLUMNS, 1))
     con.execute(
         f"""
         create or replace temp table file_rows as
@@ -90,75 +81,78 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         select row_number,
                case when not json_valid(line) then 'line is not valid JSON'
                     when not is_object then 'line is not a JSON object' end as parse_error,
-               line as raw_record,
+               line,
                {fields}
         from extracted
         """
     )
+    return jsonl_source("file_rows f")
 
 
-def _read_tabular(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
-    if fmt == "csv":
-        # Canonical CSV: comma, double quotes, a header row; every cell as text, empty = null.
-        con.execute(
-            """
-            create or replace temp table file_table as
-            select * from read_csv(?, header = true, delim = ',', quote = '"', escape = '"',
-                                   all_varchar = true, store_rejects = true,
-                                   rejects_table = 'structural_rejects', rejects_scan = 'structural_scans')
-            """,
-            [str(path)],
-        )
-    else:
+def _header(con: duckdb.DuckDBPyConnection, relation: str, params: list) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.execute(f"describe select * from {relation}", params).fetchall()]
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """Read in place, each column in its own type; the reader numbers the rows."""
+    header = _header(con, "read_parquet(?)", [str(path)])
+    if "file_row_number" in {name.lower() for name, _ in header}:
+        # The reader cannot number the rows of a file with a column of that name: copy it first (a
+        # temp table keeps insertion order, so rowid + 1 is the row's position).
         con.execute("create or replace temp table file_table as select * from read_parquet(?)", [str(path)])
-    columns = [row[0] for row in con.execute("describe file_table").fetchall()]
-    present = {c.lower(): c for c in columns}
-    fields = ",\n".join(
-        f"nullif(trim(cast({quote_identifier(present[c])} as varchar)), '') as {c}"
-        if c in present
-        else f"cast(null as varchar) as {c}"
-        for c in CANONICAL_COLUMNS
+        return tabular_source("file_table f", "f.rowid + 1", header)
+    return tabular_source(
+        "read_parquet(?, file_row_number = true) f", "f.file_row_number + 1", header, [str(path)]
     )
-    record = ", ".join(f"{sql_list([c])}, {quote_identifier(c)}" for c in columns)
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """Canonical CSV: comma, double quotes, a header row; every cell as text, empty = null. Lines the
+    reader cannot split into the header's columns go to `structural_rejects`."""
     con.execute(
-        f"""
-        create or replace temp table file_rows as
-        select rowid + 1 as row_number, cast(null as varchar) as parse_error,
-               cast(json_object({record}) as varchar) as raw_record,
-               {fields}
-        from file_table
         """
+        create or replace temp table file_table as
+        select * from read_csv(?, header = true, delim = ',', quote = '"', escape = '"',
+                               all_varchar = true, store_rejects = true,
+                               rejects_table = 'structural_rejects', rejects_scan = 'structural_scans')
+        """,
+        [str(path)],
     )
-    if fmt == "csv":
-        _renumber_csv_rows(con)
+    _number_csv_lines(con)
+    return tabular_source(
+        "file_table f left join csv_lines on csv_lines.k = f.rowid + 1",
+        "coalesce(csv_lines.line, f.rowid + 2)",
+        _header(con, "file_table", []),
+    )
 
 
-def _renumber_csv_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """Give parsed CSV records their line number, skipping the lines DuckDB rejected as malformed.
+def _number_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """`csv_lines`: the line number of the k-th parsed CSV record, skipping the lines DuckDB rejected
+    as malformed (empty when it rejected none: record k is line k + 1, the header being line 1).
 
-    Exact while no quoted value spans lines (the usual CRM export); the header is line 1.
+    Exact while no quoted value spans lines (the usual CRM export).
     """
     con.execute(
         """
-        create or replace temp table file_rows as
+        create or replace temp table csv_lines as
         with rejected_lines as (select distinct line from structural_rejects),
         free_lines as (
             select l.range as line, row_number() over (order by l.range) as k
-            from range(2, 2 + (select count(*) from file_rows)
+            from range(2, 2 + (select count(*) from file_table)
                              + (select count(*) from rejected_lines)) l
             where l.range not in (select line from rejected_lines)
         )
-        select f.* replace (coalesce(free_lines.line, f.row_number + 1) as row_number)
-        from file_rows f left join free_lines on free_lines.k = f.row_number
+        select k, line from free_lines where exists (select 1 from rejected_lines)
         """
     )
 
 
 def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Lines the CSV reader itself could not split into the header's columns become rejected rows."""
+    """Lines the CSV reader itself could not split into the header's columns (for JSON Lines, a line
+    holding the reader's delimiter \\x01) become rejected rows."""
     con.execute(
         """
-        insert into file_rows (row_number, parse_error, raw_record)
+        insert into validated (row_number, reason, raw_record)
         select line,
                'malformed line (' || lower(replace(min(error_type), '_', ' ')) || '): '
                    || min(error_message),
@@ -169,62 +163,6 @@ def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-# --- validation and typing: one SQL pass ----------------------------------------------------------
-
-
-def _validation_sql() -> str:
-    required = " ".join(
-        f"when event_type = '{t}' and {c} is null then '{t} requires {c}'\n"
-        for t, cols in REQUIRED_BY_TYPE.items()
-        for c in cols
-    )
-    return f"""
-    create or replace temp table validated as
-    with typed as (
-        select *,
-               timezone('UTC', try_cast(occurred_at as timestamptz)) as occurred_at_ts,
-               timezone('UTC', try_cast(updated_at as timestamptz)) as updated_at_ts,
-               try_cast(amount as double) as amount_num,
-               case lower(is_valid) when 'true' then true when 'false' then false end as is_valid_bool
-        from file_rows
-    ),
-    reasons as (
-        select *,
-            concat_ws('; ',
-                parse_error,
-                case when parse_error is null and event_id is null then 'missing event_id' end,
-                case when parse_error is null and contact_id is null then 'missing contact_id' end,
-                case when parse_error is null and occurred_at is null then 'missing occurred_at' end,
-                case when occurred_at is not null and occurred_at_ts is null
-                     then 'occurred_at is not an ISO-8601 timestamp: ' || occurred_at end,
-                case when updated_at is not null and updated_at_ts is null
-                     then 'updated_at is not an ISO-8601 timestamp: ' || updated_at end,
-                {implausible_time_sql("occurred_at")},
-                {implausible_time_sql("updated_at")},
-                case when parse_error is null and event_type is null then 'missing event_type'
-                     when event_type not in ({sql_list(EVENT_TYPES)})
-                     then 'unknown event_type: ' || event_type end,
-                case when direction not in ({sql_list(DIRECTIONS)})
-                     then 'direction is not outbound or inbound: ' || direction end,
-                case when purpose not in ({sql_list(PURPOSES)})
-                     then 'purpose is not sales or support: ' || purpose end,
-                case when event_type = 'call' and outcome not in ({sql_list(CALL_OUTCOMES)})
-                     then 'not a call outcome: ' || outcome
-                     when event_type = 'meeting' and outcome not in ({sql_list(MEETING_OUTCOMES)})
-                     then 'not a meeting outcome: ' || outcome end,
-                case when is_valid is not null and is_valid_bool is null
-                     then 'is_valid is not true or false: ' || is_valid end,
-                case when amount is not null and (amount_num is null or not isfinite(amount_num))
-                     then 'amount is not a number: ' || amount
-                     when amount_num < 0 then 'amount is negative: ' || amount end,
-                case {required} end
-            ) as reason
-        from typed
-    )
-    select * from reasons
-    """
-
-
 def _insert_results(con: duckdb.DuckDBPyConnection, source_file: str, load_id: int) -> tuple[int, int]:
     accepted = con.execute(
         """
@@ -232,7 +170,7 @@ def _insert_results(con: duckdb.DuckDBPyConnection, source_file: str, load_id: i
         select event_id, event_type, occurred_at_ts, contact_id, rep_id, lead_source, direction,
                purpose, outcome, offer_id, amount_num, referred_contact_id, is_valid_bool,
                updated_at_ts, raw_record, ?, row_number, ?, now()::timestamp
-        from validated where reason = '' order by row_number
+        from validated where reason = ''
         """,
         [source_file, load_id],
     ).fetchone()[0]
@@ -256,25 +194,26 @@ def _record_file(
     )
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
+READERS = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[str]:
+    """Validate a file into the temp table `validated` (one row per record read, with its reason);
+    return the file's columns (the keys of a JSON Lines file)."""
     # DuckDB's CSV reader creates these itself (store_rejects); the other readers leave them empty.
     con.execute("drop table if exists structural_rejects")
     con.execute("drop table if exists structural_scans")
     if path.stat().st_size == 0:
         # An empty file holds no rows; DuckDB's readers refuse it, but it is not an error.
-        cols = ", ".join(f"cast(null as varchar) as {c}" for c in CANONICAL_COLUMNS)
-        con.execute(
-            "create or replace temp table file_rows as select cast(null as bigint) as row_number, "
-            f"cast(null as varchar) as parse_error, cast(null as varchar) as raw_record, {cols} limit 0"
-        )
-    elif fmt == "jsonl":
-        _read_jsonl(con, path)
+        source, found = tabular_source("(select 1 limit 0) f", "cast(null as bigint)", []), []
     else:
-        _read_tabular(con, path, fmt)
-    if fmt == "parquet" or path.stat().st_size == 0:
-        con.execute("create temp table structural_rejects (line bigint, error_type varchar, "
-                    "error_message varchar, csv_line varchar)")  # fmt: skip
-    _add_structural_rejects(con)
+        source = READERS[fmt](con, path)
+        found = _columns_found(con, fmt, source)
+        _check_columns(found, fmt)
+    con.execute(validation_sql(source), source.params)
+    if fmt != "parquet" and path.stat().st_size > 0:
+        _add_structural_rejects(con)  # lines DuckDB's CSV reader (JSON Lines too) could not split
+    return found
 
 
 class WrongColumnsError(ValueError):
@@ -283,10 +222,10 @@ class WrongColumnsError(ValueError):
     has and which it lacks."""
 
 
-def _columns_found(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
+def _columns_found(con: duckdb.DuckDBPyConnection, fmt: str, source: Source) -> list[str]:
     """The file's column names: the header of a CSV or Parquet file, the keys of a JSON Lines file."""
     if fmt != "jsonl":
-        return [row[0] for row in con.execute("describe file_table").fetchall()]
+        return source.names
     return [
         row[0]
         for row in con.execute(
@@ -296,10 +235,7 @@ def _columns_found(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
     ]
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, fmt: str, path: Path) -> None:
-    if path.stat().st_size == 0:
-        return
-    found = _columns_found(con, fmt)
+def _check_columns(found: list[str], fmt: str) -> None:
     present = {name.lower() for name in found}
     missing = [c for c in REQUIRED_COLUMNS if c not in present]
     # A JSON Lines record's absent key is a null (its row is rejected with that reason): the file fails
@@ -352,8 +288,6 @@ def load_file(
         # Reading fills temp tables only; it runs before the transaction so that rowid (the record's
         # position) is the plain insertion order rather than a transaction-local id.
         _read_file(con, path, fmt)
-        _check_columns(con, fmt, path)
-        con.execute(_validation_sql())
         con.execute("begin transaction")
         read = con.execute("select count(*) from validated").fetchone()[0]
         accepted, rejected = _insert_results(con, source_file, load_id)
@@ -379,7 +313,7 @@ CHANGED_WHILE_READ = "written to while it was being read: nothing kept, loaded o
 
 
 def _drop_file_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("file_lines", "file_table", "file_rows", "validated"):
+    for table in ("file_lines", "file_table", "file_rows", "csv_lines", "validated"):
         con.execute(f"drop table if exists {table}")
 
 
@@ -408,17 +342,16 @@ def load_landing_dir(
     warehouse: Path,
     run_id: str | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
-    memory_limit: str = "2GB",
     time_bounds: TimeBounds | None = None,
     settle_seconds: float = 0.0,
     lake_dir: Path | None = None,
+    duckdb_config: DuckDBConfig | None = None,
 ) -> list[FileResult]:
     """Load every new file below `landing_dir` into the warehouse; return one result per file seen.
     Times outside `time_bounds` (default: the contract's, from now) are rejected with a reason. Files
     changed within `settle_seconds`, or while being read, and links out of the folder are `skipped`
-    with the reason in `error` (lib/ingestion/landing.py). Each load's accepted rows are also kept as
-    Parquet in `lake_dir` (default: beside the warehouse)."""
-    lake_dir = lake_dir or lake.default_lake_dir(warehouse)
+    with the reason in `error` (lib/ingestion/landing.py). With a `lake_dir` (the Spark targets),
+    the lake is checked before loading and every load it lacks is written to it after."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     files, refused = scan_landing(landing_dir)
     states, unsettled = settled_files(files, settle_seconds)
@@ -427,11 +360,12 @@ def load_landing_dir(
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")
-        # Bounded memory whatever the file size: DuckDB spills to disk beyond this.
-        con.execute("set memory_limit = ?", [memory_limit])
+        # Bounded memory whatever the file size: DuckDB spills to its temp folder beyond this.
+        (duckdb_config or DuckDBConfig.beside(warehouse)).apply(con)
         set_time_bounds(con, time_bounds or TimeBounds.for_load())
         ensure_raw_schema(con)
-        lake.check_lake(con, lake_dir)
+        if lake_dir is not None:
+            lake.check_lake(con, lake_dir)
         known = settled_hashes(con)
         for index, path in enumerate(files, start=1):
             source_file = path.relative_to(landing_dir).as_posix()
@@ -442,7 +376,8 @@ def load_landing_dir(
             results.append(result)
             if on_file:
                 on_file(index, total, result)
-        lake.sync_lake(con, lake_dir)
+        if lake_dir is not None:
+            lake.sync_lake(con, lake_dir)
     for index, entry in enumerate(refused, start=len(files) + 1):
         results.append(FileResult(entry.source_file, "skipped", error=entry.reason))
         if on_file:
@@ -470,4 +405,5 @@ def load_options(settings: Settings) -> dict:
     return {
         "time_bounds": TimeBounds.for_load(settings.earliest_event_time, settings.future_tolerance),
         "settle_seconds": settings.landing_settle_seconds,
+        "duckdb_config": settings.duckdb,
     }

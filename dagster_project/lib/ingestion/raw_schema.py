@@ -34,7 +34,7 @@ create table if not exists raw.sales_events (
     referred_contact_id  varchar,
     is_valid             boolean,
     updated_at           timestamp,
-    raw_record           varchar not null,
+    raw_record           varchar,  -- an accepted row keeps only its unknown columns (null: none)
     source_file          varchar not null,
     row_number           bigint not null,
     load_id              bigint not null,
@@ -69,5 +69,17 @@ create table if not exists raw.rejected_events (
 
 
 def ensure_raw_schema(con) -> None:
-    """Create the raw schema and its tables on a DuckDB connection if they do not exist."""
+    """Create the raw schema and its tables on a DuckDB connection if they do not exist, and bring an
+    older warehouse's tables up to date."""
     con.execute(RAW_DDL)
+    _upgrade_raw_record(con)
+
+
+def _upgrade_raw_record(con) -> None:
+    """A warehouse made before accepted rows kept only their unknown columns has raw_record NOT NULL."""
+    [[nullable]] = con.execute(
+        "select is_nullable from information_schema.columns"
+        " where table_schema = 'raw' and table_name = 'sales_events' and column_name = 'raw_record'"
+    ).fetchall()
+    if nullable == "NO":
+        con.execute("alter table raw.sales_events alter column raw_record drop not null")
