@@ -13,6 +13,11 @@ A build is complete or is redone: the marker that allows the skip lives in the w
 dbt reported every model of the project built, in this one invocation, with the vars of this run. A
 build killed half way (a crash, an OOM kill), a partial selection or a build with other vars (an
 as-of run) leaves no marker, so the next run builds everything again.
+
+Incremental or full (docs/scale.md, "Incremental builds"): the marker also keeps the state the
+build started from (`build_state`: dbt project, vars, held loads, newest raw load). The next build
+is incremental only when it starts from such a complete build with the same project and vars and no
+hold released (`full_refresh_reason`); otherwise it is `dbt build --full-refresh`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ _MARKER_DDL = f"""
 create schema if not exists pipeline;
 create table if not exists {MARKER_TABLE} (
     fingerprint varchar not null, vars varchar not null, run_id varchar, built_at timestamp not null
-)"""
+);
+alter table {MARKER_TABLE} add column if not exists build_state varchar"""
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
@@ -143,14 +149,19 @@ def clear_build_marker(warehouse: Path) -> None:
         con.execute(f"delete from {MARKER_TABLE}")
 
 
-def write_build_marker(warehouse: Path, fingerprint: str, variables: dict, run_id: str | None) -> None:
+def write_build_marker(
+    warehouse: Path, fingerprint: str, variables: dict, run_id: str | None, state: dict | None = None
+) -> None:
+    """Mark a complete build; `state` is the build_state it started from (for the next build's
+    full-refresh decision)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(_MARKER_DDL)
         con.execute("begin transaction")
         con.execute(f"delete from {MARKER_TABLE}")
         con.execute(
-            f"insert into {MARKER_TABLE} values (?, ?, ?, now()::timestamp)",
-            [fingerprint, json.dumps(variables, sort_keys=True), run_id],
+            f"insert into {MARKER_TABLE} (fingerprint, vars, run_id, built_at, build_state)"
+            " values (?, ?, ?, now()::timestamp, ?)",
+            [fingerprint, json.dumps(variables, sort_keys=True), run_id, state and json.dumps(state)],
         )
         con.execute("commit")
 
@@ -175,3 +186,69 @@ def complete_build_fingerprint(warehouse: Path, manifest_path: Path) -> str | No
         if not all(has_table(con, schema, table) for schema, table in project_models(manifest_path).values()):
             return None
     return fingerprint
+
+
+# --------------------------------------------------------------------------- incremental or full
+
+
+def build_state(warehouse: Path, variables: dict, manifest_path: Path) -> dict:
+    """What a build starts from, as far as the full-refresh decision cares: the dbt project, the
+    vars, the held loads and the newest raw load (read before dbt runs, so a load landing during the
+    build is staged by the next one: the watermark may lag, never skip)."""
+    held, newest = [], None
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if has_table(con, "raw", "sales_events"):
+                newest = con.execute("select max(load_id) from raw.sales_events").fetchone()[0]
+            if has_table(con, "raw", "held_load_ids"):
+                held = [
+                    row[0]
+                    for row in con.execute("select load_id from raw.held_load_ids order by 1").fetchall()
+                ]
+    return {
+        "dbt_project": _project_digest(manifest_path),
+        "vars": variables,
+        "held_load_ids": held,
+        "newest_load_id": newest,
+    }
+
+
+def complete_build_state(warehouse: Path, manifest_path: Path) -> dict | None:
+    """The build_state of the warehouse's last complete build, or None (no marker, a model missing,
+    or a marker written before build states were kept)."""
+    if complete_build_fingerprint(warehouse, manifest_path) is None:
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {row[0] for row in con.execute(f"describe {MARKER_TABLE}").fetchall()}
+        if "build_state" not in columns:
+            return None
+        row = con.execute(f"select build_state from {MARKER_TABLE}").fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def full_refresh_reason(previous: dict | None, current: dict) -> str | None:
+    """Why this build must rebuild every model from all history (`dbt build --full-refresh`), or None
+    when an incremental build gives the same tables: it starts from a complete build with the same
+    dbt project and vars, and the loads staged then are still the loads staged now (no hold
+    released, no staged load held since, no load gone)."""
+    if previous is None:
+        return "no complete build to continue (first build, or the last one did not finish)"
+    if previous["dbt_project"] != current["dbt_project"]:
+        return "the dbt project changed"
+    if previous["vars"] != current["vars"]:
+        changed = sorted(
+            key
+            for key in {*previous["vars"], *current["vars"]}
+            if previous["vars"].get(key) != current["vars"].get(key)
+        )
+        return f"the dbt vars changed ({', '.join(changed)})"
+    before, now = set(previous["held_load_ids"]), set(current["held_load_ids"])
+    if released := sorted(before - now):
+        return f"held load(s) {', '.join(map(str, released))} released"
+    last = previous["newest_load_id"]
+    newest = current["newest_load_id"]
+    if last is not None and (newest is None or newest < last):
+        return "the raw layer lost loads since the last build"
+    if held_after := sorted(load for load in now - before if last is not None and load <= last):
+        return f"load(s) {', '.join(map(str, held_after))} held after being staged"
+    return None

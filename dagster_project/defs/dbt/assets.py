@@ -12,11 +12,14 @@ from dagster_project.defs.resources import WAREHOUSE_POOL, EngineResource, Wareh
 from dagster_project.lib.dbt_build import (
     LAST_MART,
     build_fingerprint,
+    build_state,
     build_story,
     clear_build_marker,
     complete_build_fingerprint,
+    complete_build_state,
     dbt_build_args,
     dbt_vars,
+    full_refresh_reason,
     missing_from_build,
     write_build_marker,
 )
@@ -87,8 +90,11 @@ def sales_dbt_models(
         context.log.warning(
             "The last complete build was not published: dbt builds again, and the run publishes it."
         )
-    clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
+    state = build_state(settings.warehouse, variables, manifest)
     args = dbt_build_args(settings, more_vars) + target.cli_args()
+    if not target.is_spark:  # Spark builds every model in full (dbt/macros/incremental.sql)
+        args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
+    clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
@@ -98,11 +104,28 @@ def sales_dbt_models(
     if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
         mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
         context.log.info(f"{len(mirrored)} models built by Spark, read through views of the warehouse")
-    fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables)
+    fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables, state)
     yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
 
 
-def _mark_complete_build(context: dg.AssetExecutionContext, invocation, warehouse, variables) -> str | None:
+def _incremental_or_full(context: dg.AssetExecutionContext, previous: dict | None, state: dict) -> list[str]:
+    """`--full-refresh` when the last complete build cannot be continued (lib/dbt_build.py), said in
+    the run's story either way."""
+    reason = full_refresh_reason(previous, state)
+    if reason:
+        context.log.info(f"dbt: full refresh, every model from all history: {reason}.", extra=STORY)
+        return ["--full-refresh"]
+    context.log.info(
+        f"dbt: incremental build: the loads after {previous['newest_load_id']} (up to "
+        f"{state['newest_load_id']}) and the contacts and offers their events touch.",
+        extra=STORY,
+    )
+    return []
+
+
+def _mark_complete_build(
+    context: dg.AssetExecutionContext, invocation, warehouse, variables, state: dict
+) -> str | None:
     """Write the marker that lets the next run skip, only if this invocation built every model of the
     project with this run's vars (lib/dbt_build.py); return the fingerprint it holds."""
     manifest = dbt_project().manifest_path
@@ -114,5 +137,5 @@ def _mark_complete_build(context: dg.AssetExecutionContext, invocation, warehous
             + "; ".join(problems[:5])
         )
         return None
-    write_build_marker(warehouse, fingerprint, variables, context.run_id)
+    write_build_marker(warehouse, fingerprint, variables, context.run_id, state)
     return fingerprint

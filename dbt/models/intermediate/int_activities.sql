@@ -1,6 +1,16 @@
 -- One row per sales activity (call, email, meeting) up to as_of, with the contact's status at
 -- the event: `customer` if its first purchase is strictly before occurred_at, else `prospect`.
 -- Facts of metrics 1, 2 and 3 (attributed to the event's own rep).
+-- Incremental on DuckDB: the activities of the contacts the latest staging build changed
+-- (int_changed_keys) are deleted and inserted again, since a contact's first purchase sets the
+-- status of all its activities.
+
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
+) }}
+-- depends_on: {{ ref('int_changed_keys') }}
 
 with
 
@@ -28,6 +38,9 @@ activities as (
     left join customers
         on customers.contact_id = events.contact_id
     where events.event_type in ('call', 'email', 'meeting')
+    {%- if is_incremental() %}
+        and events.contact_id in {{ changed_keys('contact') }}
+    {%- endif %}
 
 ),
 
@@ -58,7 +71,8 @@ final as (
                 and contact_status = 'prospect'
             then true
             else false
-        end as is_prospecting_email
+        end as is_prospecting_email,
+        batch_load_id
     from activities
 
 )

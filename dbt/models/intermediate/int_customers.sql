@@ -1,11 +1,28 @@
 -- One row per customer (a contact with at least one purchase up to as_of), whether or not it was
 -- ever a lead: its first purchase and the facts measured from it (metrics 4, 9 and 10).
+-- Incremental on DuckDB: the rows of the contacts the latest staging build changed are deleted and
+-- built again from all their events; the window flags (which move with as_of) are refreshed on
+-- every row by the post-hook.
+
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
+    post_hook="{{ refresh_as_of_columns({
+        'is_repeat_window_reached': window_reached('repeat_window_end'),
+        'is_referral_window_reached': window_reached('referral_window_end'),
+    }) }}",
+) }}
+-- depends_on: {{ ref('int_changed_keys') }}
 
 with
 
 events as (
 
     select * from {{ ref('int_events') }}
+    {%- if is_incremental() %}
+    where contact_id in {{ changed_keys('contact') }}
+    {%- endif %}
 
 ),
 
@@ -136,10 +153,10 @@ final as (
             then coalesce(conversations_to_close.conversations, 0)
         end as conversations_to_close,
         customers.repeat_window_end,
-        customers.repeat_window_end <= as_of.as_of as is_repeat_window_reached,
+        {{ window_reached('customers.repeat_window_end') }} as is_repeat_window_reached,
         repeat_purchases.contact_id is not null as has_repeat_purchase,
         customers.referral_window_end,
-        customers.referral_window_end <= as_of.as_of as is_referral_window_reached,
+        {{ window_reached('customers.referral_window_end') }} as is_referral_window_reached,
         valid_referrals.contact_id is not null as has_valid_referral
     from customers
     cross join as_of

@@ -1,6 +1,9 @@
 -- The staged events as they stood at as_of: every event after as_of is dropped here, once, and
 -- every fact and metric downstream reads this model instead of staging. Adds the per-event
 -- attributes that need no other event: the month and whether it is a conversation.
+-- A view: a table would copy every staged event at every build; the facts read it once each.
+
+{{ config(materialized='view') }}
 
 with
 
@@ -53,7 +56,8 @@ final as (
                 )
             then true
             else false
-        end as is_conversation
+        end as is_conversation,
+        batch_load_id
     from filtered
 
 )

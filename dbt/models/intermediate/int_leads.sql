@@ -1,12 +1,27 @@
 -- One row per lead: a contact with a lead_created event up to as_of, with the lead time, source
 -- and owner (rep) of its first lead_created. A contact whose first purchase is strictly before
 -- that time was already a customer and is not a lead. Facts of metrics 5, 6 and 8.
+-- Incremental on DuckDB like int_customers: the changed contacts are deleted and built again; the
+-- engagement window flag (it moves with as_of) is refreshed on every row by the post-hook.
+
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
+    post_hook="{{ refresh_as_of_columns({
+        'is_engagement_window_reached': window_reached('engagement_window_end'),
+    }) }}",
+) }}
+-- depends_on: {{ ref('int_changed_keys') }}
 
 with
 
 events as (
 
     select * from {{ ref('int_events') }}
+    {%- if is_incremental() %}
+    where contact_id in {{ changed_keys('contact') }}
+    {%- endif %}
 
 ),
 
@@ -86,7 +101,7 @@ final as (
         leads.first_purchased_at is not null as is_converted,
         {{ days_between('leads.lead_at', 'leads.first_purchased_at') }} as days_to_customer,
         leads.engagement_window_end,
-        leads.engagement_window_end <= as_of.as_of as is_engagement_window_reached,
+        {{ window_reached('leads.engagement_window_end') }} as is_engagement_window_reached,
         engagements.contact_id is not null as is_engaged_in_window
     from leads
     cross join as_of

@@ -1,11 +1,28 @@
 -- One row per offer: a distinct offer_id of offer_sent events up to as_of, sent at its first
 -- offer_sent (whose rep owns it), with its outcome as of as_of (metric 7).
+-- Incremental on DuckDB: the offers the latest staging build changed are deleted and built again
+-- from all their events; outcome and loss_reason (an offer expires as as_of moves) are refreshed
+-- on every row by the post-hook.
+
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('offer_id', 'offer') }}",
+    post_hook="{{ refresh_as_of_columns({
+        'outcome': offer_outcome('won_at', 'lost_at', 'expires_at'),
+        'loss_reason': offer_loss_reason('won_at', 'lost_at', 'expires_at'),
+    }) }}",
+) }}
+-- depends_on: {{ ref('int_changed_keys') }}
 
 with
 
 events as (
 
     select * from {{ ref('int_events') }}
+    {%- if is_incremental() %}
+    where offer_id in {{ changed_keys('offer') }}
+    {%- endif %}
 
 ),
 
@@ -81,17 +98,8 @@ final as (
         offers.expires_at,
         wins.won_at,
         losses.lost_at,
-        case
-            when wins.won_at is not null then 'won'
-            when losses.lost_at is not null then 'lost'
-            when offers.expires_at <= as_of.as_of then 'lost'
-            else 'open'
-        end as outcome,
-        case
-            when wins.won_at is not null then null
-            when losses.lost_at is not null then 'lost'
-            when offers.expires_at <= as_of.as_of then 'expired'
-        end as loss_reason
+        {{ offer_outcome('wins.won_at', 'losses.lost_at', 'offers.expires_at') }} as outcome,
+        {{ offer_loss_reason('wins.won_at', 'losses.lost_at', 'offers.expires_at') }} as loss_reason
     from offers
     cross join as_of
     left join wins

@@ -4,7 +4,9 @@
 -- prospect_calls, prospecting_emails (metrics 1-3; rep of the event). lead_source is the contact's
 -- lead source, null for a contact that is not a lead (it counts in no lead_source target).
 
-{{ config(schema='intermediate') }}
+-- A view: its one reader (target_pacing) aggregates it at once; a table cost a full copy of every
+-- activity and purchase at every build (5.6 s of 66 at 10M events).
+{{ config(schema='intermediate', materialized='view') }}
 
 with
 

@@ -1,0 +1,36 @@
+-- The contacts and offers whose facts the latest staging build may have changed: those named by ANY
+-- raw version of an event that build staged (an event corrected from contact A to contact B changes
+-- both; a purchase corrected into another type changes its offer). The incremental facts
+-- (int_customers, int_leads, int_offers, int_activities) rebuild exactly these keys; after a full
+-- build every staged event is in the latest batch, so every key is listed.
+
+with
+
+batch_events as (
+
+    select event_id from {{ ref('stg_sales_events') }}
+    where batch_load_id = (select max(batch_load_id) from {{ ref('stg_sales_events') }})
+
+),
+
+versions as (
+
+    select contact_id, offer_id
+    from {{ source('raw', 'sales_events') }}
+    where event_id in (select event_id from batch_events)
+
+),
+
+final as (
+
+    select distinct 'contact' as key_kind, contact_id as key_value from versions
+    where contact_id is not null
+
+    union all
+
+    select distinct 'offer' as key_kind, offer_id as key_value from versions
+    where offer_id is not null
+
+)
+
+select * from final
