@@ -75,6 +75,18 @@ def test_a_full_refresh_says_why(change, reason):
     assert full_refresh_reason(STATE, {**STATE, **change}) == reason
 
 
+def test_duckdb_resource_settings_change_neither_the_decision_nor_the_fingerprint(tmp_path):
+    """Memory, threads and temp folder say how a build runs, not what it makes."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    small = {"warehouse": str(warehouse), "duckdb_memory_limit": "1GB", "duckdb_threads": "1"}
+    large = {**small, "duckdb_memory_limit": "8GB", "duckdb_threads": "2"}
+    assert (
+        full_refresh_reason(build_state(warehouse, small, MANIFEST), build_state(warehouse, large, MANIFEST))
+        is None
+    )
+    assert build_state(warehouse, small, MANIFEST) == build_state(warehouse, large, MANIFEST)
+
+
 def test_without_a_complete_build_the_build_is_full():
     assert full_refresh_reason(None, STATE).startswith("no complete build to continue")
 

@@ -51,6 +51,13 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     return variables
 
 
+def table_shaping_vars(variables: dict) -> dict:
+    """The vars that can change what the tables hold: all but DuckDB's memory, threads and temp folder
+    (how a build runs, not what it makes), so changing those neither defeats the skip nor forces a
+    full refresh."""
+    return {key: value for key, value in variables.items() if not key.startswith("duckdb_")}
+
+
 def dbt_build_args(settings: Settings, more_vars: dict | None = None) -> list[str]:
     """`dbt build` with the run's vars and any others (the planning settings' fiscal calendar)."""
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not in every run.
@@ -92,7 +99,7 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
         "warehouse": str(warehouse.resolve()),
         "raw": [str(value) for value in raw_state],
         "targets": targets,
-        "vars": variables,
+        "vars": table_shaping_vars(variables),
         "dbt_project": _project_digest(manifest_path),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
@@ -207,7 +214,7 @@ def build_state(warehouse: Path, variables: dict, manifest_path: Path) -> dict:
                 ]
     return {
         "dbt_project": _project_digest(manifest_path),
-        "vars": variables,
+        "vars": table_shaping_vars(variables),
         "held_load_ids": held,
         "newest_load_id": newest,
     }
