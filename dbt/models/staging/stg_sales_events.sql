@@ -28,30 +28,34 @@
     {%- set batch_load_id = newest.columns[0].values()[0] %}
 {%- endif %}
 
-with held as (
-
-    select load_id from {{ source('raw', 'held_load_ids') }}
-
-),
-
-source as (
-
-    select * from {{ source('raw', 'sales_events') }}
-    where load_id not in (select load_id from held)
+{#- The rows to rank: a subquery written out where it is used, not a CTE, because DuckDB materializes
+    a CTE read twice, and ten million rows of every column then exceed the memory limit. #}
+{%- set source_rows %}
+    select
+        event_id, event_type, occurred_at, contact_id, rep_id, lead_source, direction, purpose,
+        outcome, offer_id, amount, referred_contact_id, is_valid, updated_at, source_file, load_id,
+        row_number
+    from {{ source('raw', 'sales_events') }}
+    where load_id not in (select load_id from {{ source('raw', 'held_load_ids') }})
     {%- if is_incremental() %}
         and event_id in (
             select event_id from {{ source('raw', 'sales_events') }}
             where load_id > (select coalesce(max(batch_load_id), -1) from {{ this }})
-                and load_id not in (select load_id from held)
+                and load_id not in (select load_id from {{ source('raw', 'held_load_ids') }})
         )
     {%- endif %}
+{%- endset %}
 
-),
+with
 
+-- The ranking reads only the keys; the winning version's columns are joined back by its delivery
+-- (load, row).
 ranked as (
 
     select
-        *,
+        event_id,
+        load_id,
+        row_number,
         row_number() over (
             partition by event_id
             order by
@@ -60,7 +64,18 @@ ranked as (
                 load_id desc,
                 row_number desc
         ) as version_rank
-    from source
+    from ({{ source_rows }}) as versions
+
+),
+
+latest as (
+
+    select source.*
+    from ({{ source_rows }}) as source
+    inner join ranked
+        on ranked.load_id = source.load_id
+        and ranked.row_number = source.row_number
+        and ranked.version_rank = 1
 
 ),
 
@@ -84,8 +99,7 @@ final as (
         source_file,
         load_id,
         cast({{ batch_load_id if batch_load_id is not none else 'null' }} as bigint) as batch_load_id
-    from ranked
-    where version_rank = 1
+    from latest
 
 )
 
