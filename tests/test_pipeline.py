@@ -47,7 +47,11 @@ def test_late_file_and_corrected_event(tmp_path, run_pipeline):
             {**CALL, "event_id": "c", "occurred_at": "2025-01-07T10:00:00Z", "outcome": "busy"},
         ],
     )  # fmt: skip
-    assert run_pipeline(landing, warehouse).success
+    second = run_pipeline(landing, warehouse)
+    assert second.success
+    # The second build starts from the first one's parse state (same vars): dbt parses nothing again.
+    [dbt_log] = (dbt_project().project_dir / "target").glob(f"sales_dbt_models-{second.run_id[:7]}-*/dbt.log")
+    assert "Unable to do partial parsing" not in dbt_log.read_text()
     unchanged = run_pipeline(landing, warehouse)  # nothing new: loads nothing, rebuilds nothing
     assert unchanged.success
     rebuilt = {e.materialization.asset_key.path[0] for e in unchanged.get_asset_materialization_events()}

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -103,6 +105,24 @@ def build_fingerprint(warehouse: Path, variables: dict, manifest_path: Path) -> 
         "dbt_project": _project_digest(manifest_path),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def keep_parse_state(build_target: Path, project_dir: Path) -> None:
+    """Keep a finished build's parse state for the next build. dbt parses the whole project again
+    (seconds) when the vars differ from those its saved state was parsed with, and `make` parses with
+    none; dagster-dbt starts each build from `<project>/target/partial_parse.msgpack`, so the next
+    build with the same settings parses only what changed. Replaced atomically: a build starting now
+    copies either state whole."""
+    built = build_target / PARSE_STATE
+    if not built.exists():
+        return
+    kept = project_dir / "target" / PARSE_STATE
+    partial = kept.with_name(f".{PARSE_STATE}.{os.getpid()}")
+    shutil.copyfile(built, partial)
+    os.replace(partial, kept)
 
 
 def build_story(events: list, seconds: float) -> str:

@@ -20,6 +20,7 @@ from dagster_project.lib.dbt_build import (
     dbt_build_args,
     dbt_vars,
     full_refresh_reason,
+    keep_parse_state,
     missing_from_build,
     write_build_marker,
 )
@@ -100,6 +101,7 @@ def sales_dbt_models(
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     invocation = dbt.cli(args, context=context)
     events = list(invocation.stream())
+    keep_parse_state(invocation.target_path, dbt_project().project_dir)
     context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
     if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
         mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
