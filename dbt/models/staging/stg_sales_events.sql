@@ -48,8 +48,8 @@
 
 with
 
--- The ranking reads only the keys; the winning version's columns are joined back by its delivery
--- (load, row).
+-- The ranking reads only the keys; the winning version's columns are joined back by its event and
+-- delivery (load, row).
 ranked as (
 
     select
@@ -73,7 +73,8 @@ latest as (
     select source.*
     from ({{ source_rows }}) as source
     inner join ranked
-        on ranked.load_id = source.load_id
+        on ranked.event_id = source.event_id
+        and ranked.load_id = source.load_id
         and ranked.row_number = source.row_number
         and ranked.version_rank = 1
 
