@@ -27,7 +27,7 @@ import duckdb
 
 from dagster_project.lib.dbt_build import MARKER_TABLE
 from dagster_project.lib.settings import DBT_PROJECT_DIR
-from dagster_project.lib.sql import has_table
+from dagster_project.lib.sql import has_table, quote_identifier
 
 TABLE = "history.metric_values_daily"
 SCRATCH_SUFFIX = "__history"  # dbt's schemas for a recompute: staging__history, marts__history, ...
@@ -112,7 +112,7 @@ def drop_scratch_schemas(warehouse: Path) -> None:
             [f"%{SCRATCH_SUFFIX}"],
         ).fetchall()
         for (schema,) in schemas:
-            con.execute(f'drop schema "{schema}" cascade')
+            con.execute(f"drop schema {quote_identifier(schema)} cascade")
 
 
 def _replace_day(warehouse: Path, day: date, as_of, source: str | None, how: str) -> DaySnapshot:

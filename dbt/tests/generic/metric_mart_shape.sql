@@ -35,12 +35,6 @@ checked as (
             {%- elif kind == 'mean' %}
             when value < 0 then 'value is negative'
             {%- endif %}
-            when not coalesce(
-                (denominator is null and value = numerator)
-                or (denominator = 0 and value is null)
-                or (denominator > 0 and abs(value - numerator / denominator) <= 1e-9 * (1 + abs(value))),
-                false
-            ) then 'value is not numerator / denominator'
             {%- for column in not_null %}
             when {{ column }} is null then '{{ column }} is null'
             {%- endfor %}
@@ -66,6 +60,13 @@ duplicates as (
 
 ),
 
+not_ratios as (
+
+    select 'value is not numerator / denominator' as problem, period_start, dimension, dimension_value
+    from ({{ test_value_is_ratio(model) }}) as broken
+
+),
+
 gaps as (
 
     {{ test_no_gaps(model) }}
@@ -75,6 +76,8 @@ gaps as (
 select problem, period_start, dimension, dimension_value from checked where problem is not null
 union all
 select problem, period_start, dimension, dimension_value from duplicates
+union all
+select problem, period_start, dimension, dimension_value from not_ratios
 union all
 select problem, period_start, dimension, dimension_value from gaps
 
