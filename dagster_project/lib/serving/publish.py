@@ -80,9 +80,10 @@ _NAME = re.compile(r"^(\d{16})_\d{8}T\d{12}Z$")
 SERVING_DB_LAYOUT = 2
 DEFAULT_KEEP = 5
 # How far ahead of the rename the publish instant is set. Only a stall of the publisher longer than
-# this between two lines of code (or a reader between binding and starting its query) could let a
-# query see two runs; it also delays the end of each run by as much.
-DEFAULT_SWITCH_MARGIN_S = 2.0
+# this between the rename and the manifest's (`before_live` writes the report there: about 0.3 s at
+# ten million events), or a reader between binding and starting its query, could let a query see two
+# runs; a stall is logged. It also delays the end of each run by as much: a second, not more.
+DEFAULT_SWITCH_MARGIN_S = 1.0
 _GLOB_CHARACTERS = set("*?[]{}")
 
 
