@@ -88,6 +88,10 @@ def test_materializations_carry_counts_in_metadata(tmp_path, run_pipeline):
     )
     assert by_key["raw/sales_events"]["dagster/column_schema"].value.columns[0].name == "event_id"
     assert by_key["marts/metric_values"]["dagster/row_count"].value > 0
+    # A view (int_events: every staged event) shows its columns and preview, but no count: counting
+    # would run its whole query again.
+    events_view = by_key["intermediate/int_events"]
+    assert "dagster/row_count" not in events_view and "event_id" in events_view["preview"].value
 
     printed = "\n".join(summary_lines(tmp_path / "w.duckdb"))
     assert "Rows read: 21  accepted: 20  rejected: 1" in printed

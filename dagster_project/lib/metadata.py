@@ -20,22 +20,34 @@ if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definiti
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:
-    """Row count, column types and a markdown preview of a table, for a materialization's metadata.
+    """Row count (of a table, not of a view), column types and a markdown preview of a relation, for
+    a materialization's metadata.
 
     dagster-dbt's own `fetch_row_counts()` / `fetch_column_metadata()` open the DuckDB file through
     dbt's adapter in the Dagster process while the dbt process still holds it, which DuckDB refuses;
     so the dbt asset reads them here, once dbt has released the file.
     """
     relation = f"{quote_identifier(schema)}.{quote_identifier(table)}"
-    row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    found = con.execute(
+        "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if found is None:
+        raise duckdb.CatalogException(f"{relation} does not exist")
     columns = con.execute(
         "select column_name, data_type from information_schema.columns"
         " where table_schema = ? and table_name = ? order by ordinal_position",
         [schema, table],
     ).fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").df()
+    metadata = {}
+    # A table's count is read from its storage; a view's would run its whole query (int_events is
+    # every staged event: seconds at ten million), so a view shows no row count.
+    if found[0] != "VIEW":
+        row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        metadata["dagster/row_count"] = dg.MetadataValue.int(int(row_count))
     return {
-        "dagster/row_count": dg.MetadataValue.int(int(row_count)),
+        **metadata,
         "dagster/column_schema": dg.MetadataValue.table_schema(
             dg.TableSchema(columns=[dg.TableColumn(name, data_type) for name, data_type in columns])
         ),
