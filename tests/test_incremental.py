@@ -45,8 +45,8 @@ DBT = str(Path(sys.executable).parent / "dbt")
 MANIFEST = dbt_project().manifest_path
 # Which load delivered a row, and which build staged it: the only columns allowed to differ.
 DELIVERY_COLUMNS = {"load_id", "batch_load_id", "source_file"}
-# Bookkeeping of the incremental builds (the keys the latest batch changed), not a fact.
-BOOKKEEPING = {("intermediate", "int_changed_keys")}
+# Bookkeeping of the incremental builds (the keys the latest batch changed, their events), not facts.
+BOOKKEEPING = {("intermediate", "int_changed_keys"), ("intermediate", "int_changed_events")}
 
 
 # --------------------------------------------------------------------------- the decision, by hand
@@ -267,6 +267,32 @@ def test_daily_incremental_builds_equal_one_full_build_row_for_row(built):
         assert con.execute(
             "select count(*) from staging.stg_sales_events where list_contains(?, event_id)", [held_ids]
         ).fetchone() == (0,)
+
+
+def test_the_facts_rebuild_from_the_changed_keys_events_only(built):
+    """The incremental facts read int_changed_events: exactly the staged events of the changed
+    contacts and offers (the day's own and their older ones), and nothing after a full refresh.
+    Before the release below, which rebuilds the daily warehouse in full."""
+    changed = """
+        select * from intermediate.int_events
+        where contact_id in (select key_value from intermediate.int_changed_keys where key_kind = 'contact')
+           or offer_id in (select key_value from intermediate.int_changed_keys where key_kind = 'offer')"""
+    with duckdb.connect(str(built["daily"] / "warehouse.duckdb"), read_only=True) as con:
+        wanted = con.execute(f"select count(*) from ({changed})").fetchone()[0]
+        day = con.execute(
+            "select count(*) from staging.stg_sales_events"
+            " where batch_load_id = (select max(batch_load_id) from staging.stg_sales_events)"
+        ).fetchone()[0]
+        assert wanted > day > 0  # the contacts' older events come along with the day's
+        assert (
+            con.execute(
+                f"select count(*) from (({changed}) except all (select * from intermediate.int_changed_events))"
+            ).fetchone()[0]
+            == 0
+        )
+        assert con.execute("select count(*) from intermediate.int_changed_events").fetchone()[0] == wanted
+    with duckdb.connect(str(built["once"] / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from intermediate.int_changed_events").fetchone()[0] == 0
 
 
 def test_releasing_a_held_load_rebuilds_in_full_and_stages_its_rows(built):

@@ -15,6 +15,19 @@
 {%- endmacro %}
 
 
+{# The events a fact keyed on contacts or offers is built from, as a relation: on an incremental build
+   the events of the changed keys (int_changed_events, scanned out of staging once for all facts),
+   else every event. A model that calls it declares `-- depends_on: {{ ref('int_changed_events') }}`
+   (dbt finds refs when it parses, where is_incremental() is false). #}
+{% macro events_to_rebuild(column, kind) -%}
+    {%- if is_incremental() -%}
+        (select * from {{ ref('int_changed_events') }} where {{ column }} in {{ changed_keys(kind) }})
+    {%- else -%}
+        {{ ref('int_events') }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {# Pre-hook of a fact keyed on contacts or offers: the rows of the changed keys go, whatever the new
    events say (a contact that is no longer a customer loses its row); the model inserts them again. #}
 {% macro delete_changed_keys(column, kind) -%}

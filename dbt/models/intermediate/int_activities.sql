@@ -2,7 +2,7 @@
 -- the event: `customer` if its first purchase is strictly before occurred_at, else `prospect`.
 -- Facts of metrics 1, 2 and 3 (attributed to the event's own rep).
 -- Incremental on DuckDB: the activities of the contacts the latest staging build changed
--- (int_changed_keys) are deleted and inserted again, since a contact's first purchase sets the
+-- (int_changed_keys, their events in int_changed_events) are deleted and inserted again, since a contact's first purchase sets the
 -- status of all its activities.
 
 {{ config(
@@ -10,13 +10,13 @@
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
 ) }}
--- depends_on: {{ ref('int_changed_keys') }}
+-- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
 events as (
 
-    select * from {{ ref('int_events') }}
+    select * from {{ events_to_rebuild('contact_id', 'contact') }}
 
 ),
 
@@ -38,9 +38,6 @@ activities as (
     left join customers
         on customers.contact_id = events.contact_id
     where events.event_type in ('call', 'email', 'meeting')
-    {%- if is_incremental() %}
-        and events.contact_id in {{ changed_keys('contact') }}
-    {%- endif %}
 
 ),
 

@@ -12,16 +12,13 @@
         'is_engagement_window_reached': window_reached('engagement_window_end'),
     }) }}",
 ) }}
--- depends_on: {{ ref('int_changed_keys') }}
+-- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
 events as (
 
-    select * from {{ ref('int_events') }}
-    {%- if is_incremental() %}
-    where contact_id in {{ changed_keys('contact') }}
-    {%- endif %}
+    select * from {{ events_to_rebuild('contact_id', 'contact') }}
 
 ),
 

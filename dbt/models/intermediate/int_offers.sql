@@ -13,16 +13,13 @@
         'loss_reason': offer_loss_reason('won_at', 'lost_at', 'expires_at'),
     }) }}",
 ) }}
--- depends_on: {{ ref('int_changed_keys') }}
+-- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
 events as (
 
-    select * from {{ ref('int_events') }}
-    {%- if is_incremental() %}
-    where offer_id in {{ changed_keys('offer') }}
-    {%- endif %}
+    select * from {{ events_to_rebuild('offer_id', 'offer') }}
 
 ),
 
