@@ -82,6 +82,10 @@ def test_a_new_batch_is_checked_alone_and_moves_the_watermark(history, tmp_path)
     outcome, row, mark = check(history, tmp_path)
     assert outcome.passed and row["scope"].startswith("event ids of loads after 2")
     assert (row["raw_event_ids"], row["staged_rows"], mark.load_id) == (1, 1, 3)
+    # Checked again with nothing new: an empty scope, every count 0, the same watermark.
+    outcome, row, mark = check(history, tmp_path)
+    assert outcome.passed and row["scope"].startswith("event ids of loads after 3")
+    assert row.drop("scope").tolist() == [0, 0, 0, 0, 0] and mark.load_id == 3
 
 
 @pytest.mark.parametrize(

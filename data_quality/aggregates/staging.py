@@ -167,12 +167,13 @@ def _counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
     accepted through the watermark's load, and of the staged rows in the scope."""
     row = con.execute(
         f"""
+        -- count_if over no rows (an empty scope) is null, not 0
         select count(raw_event_id) as raw_event_ids,
                coalesce(sum(copies), 0)::bigint as staged_rows,
-               count_if(staged_event_id is null)::bigint as events_not_staged,
-               count_if(raw_event_id is null)::bigint as events_not_in_raw,
-               count_if(copies > 1)::bigint as events_staged_twice,
-               count_if(staged_before), coalesce(sum(hash(raw_event_id)) filter (where staged_before), 0)::varchar,
+               coalesce(count_if(staged_event_id is null), 0)::bigint as events_not_staged,
+               coalesce(count_if(raw_event_id is null), 0)::bigint as events_not_in_raw,
+               coalesce(count_if(copies > 1), 0)::bigint as events_staged_twice,
+               coalesce(count_if(staged_before), 0)::bigint, coalesce(sum(hash(raw_event_id)) filter (where staged_before), 0)::varchar,
                coalesce(sum(hash(staged_event_id)::hugeint * copies), 0)::varchar
         from ({_staged_vs_raw(scope.scoped)})
         """,
