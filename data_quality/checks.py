@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 Aggregate = Callable[[duckdb.DuckDBPyConnection, CheckContext], "pd.DataFrame | Skip"]
 Samples = Callable[[duckdb.DuckDBPyConnection, CheckContext], "dict[str, pd.DataFrame]"]
+Keep = Callable[[Path, "pd.DataFrame", "str | None"], None]
 
 ERROR, WARN = "ERROR", "WARN"  # the values of dagster.AssetCheckSeverity
 
@@ -42,6 +44,9 @@ class QualityCheck:
     aggregate: Aggregate  # the small frame the suite validates (or Skip: nothing to validate)
     samples: Samples | None = None  # offending rows, fetched only when the check fails
     index_columns: tuple[str, ...] = ()  # columns naming an unexpected aggregate row in the report
+    # What a pass keeps in the warehouse for the next check (its watermark), from the frame it passed
+    # on: called with the warehouse, the frame and the run id once the read-only connection is closed.
+    keep: Keep | None = None
 
     @property
     def asset_path(self) -> list[str]:
@@ -103,10 +108,13 @@ STAGING_CHECKS = [
         name="gx_staging_reconciles_with_raw",
         asset=STAGED_EVENTS,
         severity=ERROR,
-        description="Every event id accepted in raw (outside held loads) is staged exactly once, and nothing else is.",
+        description="Every event id accepted in raw (outside held loads) is staged exactly once, and nothing "
+        "else is: checked for the ids changed since the last pass when the rest is verified unchanged, "
+        "else for every id (the result's `scope`).",
         aggregate=staging.events_by_layer,
         samples=staging.unreconciled_events_samples,
-        index_columns=("raw_event_ids", "staged_rows"),
+        index_columns=("raw_event_ids", "staged_rows", "scope"),
+        keep=staging.keep_watermark,
     ),
 ]
 

@@ -130,6 +130,9 @@ def run_checks(
         if ctx.duckdb is not None:
             ctx.duckdb.apply(con)  # the reconciliations scan every event: bounded like the loader
         outcomes = [_run_one(context, con, check, ctx, run_id) for check in checks]
+    for outcome in outcomes:  # after the read-only connection is closed: a pass keeps its watermark
+        if outcome.passed and outcome.frame is not None and outcome.check.keep is not None:
+            outcome.check.keep(Path(warehouse), outcome.frame, ctx.run_id)
     if docs_dir is not None:
         _publish(context, outcomes, docs_dir, run_id, notices)
     return outcomes
