@@ -5,7 +5,7 @@
    not_null: columns never null; accepted_values: {column: [values]}, a non-null value is one of
    them (as dbt's accepted_values: null passes); bounds: {column: [min, max]}, a non-null value lies
    in [min, max] (either may be null, as metric_mart_shape's); expressions: {name: boolean SQL},
-   every row satisfies it (null fails, as expression_is_true). With `where: __latest_batch__`
+   every row satisfies it (a null result fails). With `where: __latest_batch__`
    (macros/incremental.sql) the rules read the rows of the latest staging build. #}
 {% test row_rules(model, not_null=[], accepted_values={}, bounds={}, expressions={}) %}
 
