@@ -18,16 +18,17 @@ def manifest() -> dict:
 
 
 def accepted_values(model: str, column: str) -> list[str]:
+    """The values a model's row_rules test accepts in the column (dbt/tests/generic/row_rules.sql)."""
     for node in manifest()["nodes"].values():
         metadata = node.get("test_metadata") or {}
         if (
             node["resource_type"] == "test"
-            and metadata.get("name") == "accepted_values"
-            and node.get("column_name") == column
+            and metadata.get("name") == "row_rules"
             and node.get("attached_node", "").endswith(f".{model}")
+            and column in (metadata["kwargs"].get("accepted_values") or {})
         ):
-            return metadata["kwargs"]["values"]
-    raise AssertionError(f"no accepted_values test on {model}.{column}")
+            return metadata["kwargs"]["accepted_values"][column]
+    raise AssertionError(f"no accepted values for {model}.{column}")
 
 
 def test_the_metric_keys_macro_lists_the_catalogue_in_order():

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.lib.ingestion.raw_schema import ensure_raw_schema
 from dagster_project.lib.settings import DBT_PROJECT_DIR
@@ -44,14 +45,33 @@ def test_every_dbt_unit_test_passes(tmp_path):
     assert passed >= 20, summary  # one or more per metric, plus staging and the facts
 
 
-# Raw rows the loader would refuse, written around it, each breaking one staging rule.
+# Raw rows the loader would refuse, written around it, each breaking one staging rule: the rules of
+# stg_sales_events_rules (dbt/tests/generic/row_rules.sql), by name, and the singular test. The
+# meeting's null direction passes the accepted directions (null is not checked there, as in dbt's
+# accepted_values).
 PLANTED = {
-    "stg_sales_events_outcome_fits_its_event_type": "('m1', 'meeting', 'connected', null, null, null)",
-    "stg_sales_events_required_fields_of_each_type": "('p1', 'purchase', null, null, null, null)",
-    "stg_sales_events_amounts_not_negative": "('p2', 'purchase', null, null, null, -5)",
-    "accepted_values_stg_sales_events_direction": "('c1', 'call', 'busy', 'sideways', null, null)",
-    "stg_sales_events_offers_were_sent": "('l1', 'offer_lost', null, null, 'o-never-sent', null)",
+    "outcome_fits_its_event_type": "('m1', 'meeting', 'connected', null, null, null)",
+    "required_fields_of_each_type": "('p1', 'purchase', null, null, null, null)",
+    "amounts_not_negative": "('p2', 'purchase', null, null, null, -5)",
+    "direction is not one of outbound, inbound": "('c1', 'call', 'busy', 'sideways', null, null)",
 }
+NOT_SENT = "('l1', 'offer_lost', null, null, 'o-never-sent', null)"  # stg_sales_events_offers_were_sent
+
+
+def _test_results(stdout: str) -> dict[str, str]:
+    """{test name: pass, fail or warn} from a dbt run's JSON log."""
+    results = {}
+    for line in stdout.splitlines():
+        node = json.loads(line).get("data", {}).get("node_info", {})
+        if node.get("resource_type") == "test" and node.get("node_status") in ("pass", "fail", "warn"):
+            results[node["node_name"]] = node["node_status"]
+    return results
+
+
+def _problems(warehouse: Path, sql: str) -> dict[str, int]:
+    """A compiled rules test (one row per broken rule) run on the warehouse: {problem: failures}."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute(f"select problem, failures from ({sql}) as found").fetchall())
 
 
 def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
@@ -64,20 +84,46 @@ def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
                 (event_id, event_type, outcome, direction, offer_id, amount, occurred_at, contact_id,
                  raw_record, source_file, row_number, load_id, loaded_at)
             select *, timestamp '2025-01-01 10:00:00', 'c', '{{}}', 'planted.jsonl', 1, 1, now()::timestamp
-            from (values {", ".join(PLANTED.values())})
+            from (values {", ".join([*PLANTED.values(), NOT_SENT])})
             """
         )
     built = dbt("build", "--select", "stg_sales_events", "--exclude-resource-type", "unit_test",
                 "--log-format", "json", warehouse=warehouse)  # fmt: skip
-    results = {}
-    for line in built.stdout.splitlines():
-        data = json.loads(line).get("data", {})
-        node = data.get("node_info", {})
-        if node.get("resource_type") == "test" and node.get("node_status") in ("pass", "fail", "warn"):
-            results[node["node_name"]] = node["node_status"]
-    broken = {name: status for name, status in results.items() if status != "pass"}
-    assert {name.split("__")[0] for name in broken} == set(PLANTED)
-    assert broken["stg_sales_events_offers_were_sent"] == "warn"  # an unknown offer only warns
+    results = _test_results(built.stdout)
+    assert results == {
+        "stg_sales_events_key": "pass",
+        "stg_sales_events_rules": "fail",
+        "stg_sales_events_offers_were_sent": "warn",  # an unknown offer only warns
+    }
+    [compiled] = (tmp_path / "target" / "compiled").rglob("stg_sales_events_rules.sql")
+    assert _problems(warehouse, compiled.read_text()) == dict.fromkeys(PLANTED, 1)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """The generic data tests proven below, compiled once: (warehouse, {test: SQL}, {model: relation}).
+    Each test then writes the tables its rules read and runs the SQL on them."""
+    warehouse = tmp_path_factory.mktemp("generic_tests") / "warehouse.duckdb"
+    done = dbt("compile", "--select", "offer_loss_rate,test_name:metric_mart_shape", "metric_values_rules",
+               "metric_values_key", "int_conversion_hazards_rules", "stg_sales_events_key", warehouse=warehouse)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+    nodes = json.loads((warehouse.parent / "target" / "manifest.json").read_text())["nodes"].values()
+    tests = {
+        node["name"]: node["compiled_code"] for node in nodes if node.get("compiled_code")
+    }  # those selected
+    relations = {node["name"]: node["relation_name"] for node in nodes if node["resource_type"] == "model"}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists staging; create schema if not exists intermediate;"
+                    " create schema if not exists marts")  # fmt: skip
+    return warehouse, tests, relations
+
+
+def _write(warehouse: Path, relation: str, columns: str, rows: list[str], select: str = "*") -> None:
+    """The table the test reads, made of the planted rows."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            f"create or replace table {relation} as select {select} from (values {', '.join(rows)}) t({columns})"
+        )
 
 
 # marts.offer_loss_rate rows (period_start, dimension, dimension_value, numerator, denominator, value,
@@ -95,32 +141,24 @@ BROKEN_MART_ROWS = {
 }
 
 
-def _problems_found(warehouse: Path, model: str, test: str, count: str) -> dict[str, int]:
-    """Compile a model's generic data test and run it on the warehouse: {problem: rows}."""
-    compiled = dbt("compile", "--select", f"{model},test_name:{test}", warehouse=warehouse)
-    assert compiled.returncode == 0, compiled.stdout[-3000:]
-    [path] = (warehouse.parent / "target" / "compiled").rglob(f"{test}_*.sql")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return dict(
-            con.execute(f"select problem, {count} from ({path.read_text()}) group by problem").fetchall()
-        )
-
-
-def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
+def test_the_metric_mart_shape_test_names_each_broken_rule(compiled):
     """One query checks a mart's whole shape (dbt/tests/generic/metric_mart_shape.sql); each planted
     row comes back with the rule it breaks."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    rows = ", ".join(GOOD + list(BROKEN_MART_ROWS.values()))
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema intermediate; create schema marts")
-        con.execute("create table intermediate.int_months as select * from (values (date '2025-01-01'),"
-                    " (date '2025-02-01')) t(period_start)")  # fmt: skip
-        con.execute(
-            "create table marts.offer_loss_rate as select cast(p as date) as period_start, d as dimension,"
-            " v as dimension_value, n::double as numerator, q::double as denominator, r::double as value,"
-            f" w as won_offers, l as lost_offers, o as open_offers from (values {rows}) t(p, d, v, n, q, r, w, l, o)"
+    warehouse, tests, relations = compiled
+    _write(warehouse, relations["int_months"], "period_start", ["(date '2025-01-01')", "(date '2025-02-01')"])
+    _write(
+        warehouse,
+        relations["offer_loss_rate"],
+        "p, d, v, n, q, r, w, l, o",
+        GOOD + list(BROKEN_MART_ROWS.values()),
+        select="cast(p as date) as period_start, d as dimension, v as dimension_value, n::double as numerator,"
+        " q::double as denominator, r::double as value, w as won_offers, l as lost_offers, o as open_offers",
+    )
+    [sql] = [sql for name, sql in tests.items() if name.startswith("metric_mart_shape_offer_loss_rate")]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        problems = dict(
+            con.execute(f"select problem, count(*) from ({sql}) as found group by problem").fetchall()
         )
-    problems = _problems_found(warehouse, "offer_loss_rate", "metric_mart_shape", "count(*)")
     # r-6's March row is outside the spine and its slice lacks January and February; the six other
     # slices besides 'all' (planted in January) lack February.
     assert problems == {
@@ -130,16 +168,91 @@ def test_the_metric_mart_shape_test_names_each_broken_rule(tmp_path):
     }
 
 
-def test_not_null_columns_names_each_null_column_once(tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.metric_values as select * from (values"
-            " ('conversations', date '2025-01-01', 'all', 3.0),"
-            " (null, date '2025-01-01', 'all', 3.0),"
-            " ('conversations', null, 'all', null),"
-            " ('conversations', null, 'all', 1.0)) t(metric, period_start, dimension, numerator)"
-        )
-    found = _problems_found(warehouse, "metric_values", "not_null_columns", "sum(rows_with_null)")
-    assert found == {"metric is null": 1, "period_start is null": 2, "numerator is null": 1}
+# marts.metric_values rows (metric, period_start, dimension, dimension_value, numerator, denominator,
+# value): two good rows, then rows each breaking one rule of metric_values_rules, by the rule's name.
+METRIC_COLUMNS = "metric, period_start, dimension, dimension_value, numerator, denominator, value"
+GOOD_METRIC_ROWS = [
+    "('conversations', date '2025-01-01', 'all', null, 3.0, null, 3.0)",
+    "('offer_loss_rate', date '2025-01-01', 'rep_id', 'r1', 1.0, 2.0, 0.5)",
+    "('days_to_customer', date '2025-01-01', 'rep_id', 'r0', 0.0, 0.0, null)",  # no member: no value
+]
+BROKEN_METRIC_ROWS = {
+    "numerator is null": "('days_to_customer', date '2025-01-01', 'rep_id', 'r2', null, 0.0, null)",
+    "metric is not one of conversations, prospect_calls, prospecting_emails, conversations_to_close, "
+    "days_to_customer, prospect_conversion_rate, offer_loss_rate, never_engaged_rate, "
+    "repeat_purchase_90d_rate, referral_6m_rate": "('revenue', date '2025-01-01', 'all', null, 1.0, 1.0, 1.0)",
+    "dimension is not one of all, rep_id, lead_source": "('conversations', date '2025-01-01', 'region', 'north', 1.0, null, 1.0)",
+    "numerator is below 0": "('days_to_customer', date '2025-01-01', 'rep_id', 'r3', -2.0, 1.0, -2.0)",
+    "value_is_ratio": "('offer_loss_rate', date '2025-01-01', 'rep_id', 'r4', 1.0, 4.0, 0.5)",
+    "rates_are_fractions": "('offer_loss_rate', date '2025-01-01', 'rep_id', 'r5', 3.0, 2.0, 1.5)",
+    "dimension_value_null_exactly_for_all": "('conversations', date '2025-01-01', 'rep_id', null, 1.0, null, 1.0)",
+    "denominator_null_only_for_counts": "('conversations', date '2025-01-01', 'rep_id', 'r6', 2.0, 4.0, 0.5)",
+}
+# A rate with a negative numerator breaks two rules, and counts in both.
+TWICE_BROKEN = "('offer_loss_rate', date '2025-01-01', 'rep_id', 'r7', -1.0, 2.0, -0.5)"
+
+
+def test_the_row_rules_test_names_each_broken_rule_with_its_rows(compiled):
+    """Every kind of rule of dbt/tests/generic/row_rules.sql (not null, accepted values, bounds,
+    named expressions) in one query: each planted row comes back under the rule it breaks."""
+    warehouse, tests, relations = compiled
+    rows = GOOD_METRIC_ROWS + list(BROKEN_METRIC_ROWS.values()) + [TWICE_BROKEN]
+    _write(warehouse, relations["metric_values"], METRIC_COLUMNS, rows)
+    assert _problems(warehouse, tests["metric_values_rules"]) == {
+        **dict.fromkeys(BROKEN_METRIC_ROWS, 1),
+        "numerator is below 0": 2,
+        "rates_are_fractions": 2,
+    }
+    _write(warehouse, relations["metric_values"], METRIC_COLUMNS, GOOD_METRIC_ROWS)
+    assert _problems(warehouse, tests["metric_values_rules"]) == {}
+
+
+def test_the_row_rules_bounds_are_closed_and_let_nulls_through(compiled):
+    """[0, 1] holds 0 and 1; a null is only the not-null rule's business."""
+    warehouse, tests, relations = compiled
+    rows = ["(0.0)", "(1.0)", "(0.5)", "(null)", "(-0.1)", "(1.2)", "(7.0)"]
+    _write(warehouse, relations["int_conversion_hazards"], "hazard", rows)
+    assert _problems(warehouse, tests["int_conversion_hazards_rules"]) == {
+        "hazard is null": 1,
+        "hazard is below 0": 1,
+        "hazard is above 1": 2,
+    }
+
+
+def test_the_unique_key_test_names_duplicates_and_null_key_columns(compiled):
+    """A duplicated key, the 'all' slice (null dimension_value, nullable) twice included, and a null
+    in each key column that may not be null (dbt/tests/generic/unique_key.sql)."""
+    warehouse, tests, relations = compiled
+    rows = [
+        "('conversations', date '2025-01-01', 'all', null)",
+        "('conversations', date '2025-01-01', 'all', null)",  # duplicate: nulls are equal
+        "('conversations', date '2025-02-01', 'all', null)",
+        *["('conversations', date '2025-01-01', 'rep_id', 'r1')"] * 3,  # one key, three rows
+        "('conversations', date '2025-01-01', 'rep_id', 'r2')",
+        "(null, date '2025-01-01', 'all', null)",
+        "('conversations', null, 'rep_id', 'r3')",
+        "('conversations', date '2025-01-01', null, 'r4')",
+    ]
+    _write(warehouse, relations["metric_values"], "metric, period_start, dimension, dimension_value", rows)
+    assert _problems(warehouse, tests["metric_values_key"]) == {
+        "more than one row per (metric, period_start, dimension, dimension_value)": 2,
+        "metric is null": 1,
+        "period_start is null": 1,
+        "dimension is null": 1,
+    }
+
+
+def test_the_unique_key_of_the_latest_batch_looks_up_its_keys_in_the_whole_table(compiled):
+    """of_latest_batch: a key of the latest build's rows that is also on an older row (a version an
+    incremental build left behind) or twice in the build fails; duplicates and nulls among older
+    rows alone were the older builds' business."""
+    warehouse, tests, relations = compiled
+    rows = [
+        "('e1', 1)", "('e2', 1)", "('e2', 1)", "(null, 1)", "('e3', 1)",  # older build
+        "('e3', 2)", "('e4', 2)", "('e4', 2)", "(null, 2)", "('e5', 2)",  # latest build
+    ]  # fmt: skip
+    _write(warehouse, relations["stg_sales_events"], "event_id, batch_load_id", rows)
+    assert _problems(warehouse, tests["stg_sales_events_key"]) == {
+        "more than one row per (event_id)": 2,  # e3 and e4
+        "event_id is null": 1,
+    }

@@ -45,9 +45,9 @@ METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])
 # whose aggregates DuckDB computes over the views of Spark's models. The other dbt tests run on
 # DuckDB in the rest of the suite; all of them pass on Spark too (measured, docs/scale.md).
 SPARK_RUN_CHECKS = [
-    dg.AssetCheckKey(METRIC_VALUES, "value_is_ratio_metric_values_"),
+    dg.AssetCheckKey(METRIC_VALUES, "metric_values_rules"),
     dg.AssetCheckKey(METRIC_VALUES, "no_gaps_metric_values_metric"),
-    dg.AssetCheckKey(METRIC_VALUES, "unique_combination_metric_values_metric__period_start__dimension__dimension_value"),
+    dg.AssetCheckKey(METRIC_VALUES, "metric_values_key"),
     dg.AssetCheckKey(METRIC_VALUES, "gx_marts_reconcile_with_staging"),
     dg.AssetCheckKey(dg.AssetKey(["staging", "stg_sales_events"]), "gx_staging_reconciles_with_raw"),
 ]  # fmt: skip

@@ -81,6 +81,12 @@
 {%- endmacro %}
 
 
+{# The rows the latest staging build wrote (every row after a full build), as a condition. #}
+{% macro latest_batch(relation) -%}
+    batch_load_id = (select max(batch_load_id) from {{ relation }})
+{%- endmacro %}
+
+
 {# Data tests that scale with what changed: a test configured with `where: __latest_batch__` reads
    only the rows the latest staging build wrote (every row after a full build). The placeholder is
    replaced here, when the test runs, because the `where` config itself is rendered when the project
@@ -88,10 +94,7 @@
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
-        {%- set where = where | replace(
-            '__latest_batch__',
-            'batch_load_id = (select max(batch_load_id) from ' ~ relation ~ ')'
-        ) -%}
+        {%- set where = where | replace('__latest_batch__', latest_batch(relation)) -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}

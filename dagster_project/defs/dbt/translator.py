@@ -17,13 +17,8 @@ _GENERIC_TESTS = {
     "not_null": "{column} is never null",
     "unique": "{column} is unique",
     "accepted_values": "{column} is one of {values}",
-    "is_between": "{column} is within [{min_value}, {max_value}]",
     "at_most": "{column} is at most {max_value}",
-    "expression_is_true": "every row satisfies: {expression}",
-    "unique_combination": "one row per ({combination_of_columns})",
     "no_gaps": "every month of the spine appears for every slice",
-    "value_is_ratio": "value = numerator / denominator (the count itself for counts)",
-    "not_null_columns": "none of {columns} is null",
     "metric_mart_shape": (
         "the {kind} mart's shape: one row per slice and month, no month missing, value = numerator / "
         "denominator, accepted dimensions, nulls and bounds (dbt/tests/generic/metric_mart_shape.sql)"
@@ -32,15 +27,44 @@ _GENERIC_TESTS = {
 }
 
 
+def _unique_key(test: Mapping[str, Any], arguments: Mapping[str, Any]) -> str:
+    columns, nullable = arguments["columns"], arguments.get("nullable") or []
+    never_null = [column for column in columns if column not in nullable]
+    text = f"one row per ({', '.join(columns)})"
+    if arguments.get("of_latest_batch"):
+        text += " for the keys of the latest build's rows"
+    return text + (f"; never null: {', '.join(never_null)}" if never_null else "")
+
+
+def _row_rules(test: Mapping[str, Any], arguments: Mapping[str, Any]) -> str:
+    latest = "__latest_batch__" in ((test.get("config") or {}).get("where") or "")
+    rules = []
+    if arguments.get("not_null"):
+        rules.append(f"never null: {', '.join(arguments['not_null'])}")
+    for column, values in (arguments.get("accepted_values") or {}).items():
+        rules.append(f"{column} is one of {', '.join(map(str, values))}")
+    for column, (low, high) in (arguments.get("bounds") or {}).items():
+        rules.append(f"{column} within [{'-inf' if low is None else low}, {'inf' if high is None else high}]")
+    rules.extend(arguments.get("expressions") or {})
+    rows = "every row of the latest build" if latest else "every row"
+    return f"{rows}: " + "; ".join(rules) + " (dbt/tests/generic/row_rules.sql)"
+
+
+# The project's tests with several rules each (dbt/tests/generic): a sentence per rule.
+_RULE_TESTS = {"unique_key": _unique_key, "row_rules": _row_rules}
+
+
 def describe_dbt_test(test: Mapping[str, Any]) -> str:
     """A test's own description, or a sentence made from its generic test and arguments."""
     if test.get("description"):
         return test["description"]
     metadata = test.get("test_metadata") or {}
+    arguments = {key: value for key, value in (metadata.get("kwargs") or {}).items() if key != "model"}
+    if metadata.get("name") in _RULE_TESTS:
+        return "dbt test: " + _RULE_TESTS[metadata["name"]](test, arguments)
     template = _GENERIC_TESTS.get(metadata.get("name", ""))
     if template is None:
         return f"dbt test {test['name']}"
-    arguments = {key: value for key, value in (metadata.get("kwargs") or {}).items() if key != "model"}
     arguments = {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in arguments.items()}
     arguments.setdefault("column", test.get("column_name") or arguments.get("column_name") or "the row")
     try:

@@ -63,7 +63,8 @@ duplicates as (
 not_ratios as (
 
     select 'value is not numerator / denominator' as problem, period_start, dimension, dimension_value
-    from ({{ test_value_is_ratio(model) }}) as broken
+    from {{ model }}
+    where not {{ value_follows_ratio() }}
 
 ),
 
