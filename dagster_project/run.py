@@ -20,11 +20,10 @@ import dagster as dg
 
 from dagster_project import demo
 from dagster_project.lib.history import live_as_of_day
-from dagster_project.lib.ingestion.landing import already_loaded, landing_files, landing_fingerprints
+from dagster_project.lib.ingestion.landing import landing_files
 from dagster_project.lib.report.summary import summary_lines
 from dagster_project.lib.run_log import output_to_file, run_logger
 from dagster_project.lib.settings import Settings, SettingsError
-from data_quality.preload import import_gx_in_background
 
 # The demo data `make run` writes into an empty landing folder.
 DEMO_ARGS = ["--contacts", "3000", "--seed", "7", "--format", "jsonl", "--dirty", "--quiet"]
@@ -63,12 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         story = dg.LoggerDefinition(
             lambda _: logger, description="The terminal's story and the run's log file."
         )
-        # The checks' GX import (seconds) overlaps with loading the definitions and the first steps;
-        # only when a file waits to be loaded: with nothing new no check runs, and the import would
-        # only slow the definitions' own (the same cheap test as the landing sensor's).
-        fingerprints = landing_fingerprints(settings.landing_dir)
-        if set(fingerprints) - already_loaded(settings.warehouse, fingerprints):
-            import_gx_in_background()
         from dagster_project.definitions import defs
 
         job = defs.resolve_job_def("refresh_sales_metrics").with_logger_defs({"story": story})
