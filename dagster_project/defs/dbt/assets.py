@@ -29,6 +29,7 @@ from dagster_project.lib.metadata import table_metadata
 from dagster_project.lib.run_log import STORY
 from dagster_project.lib.serving.publish import published_build
 from dagster_project.lib.spark.mirror import mirror_exported_models
+from data_quality.preload import import_gx_in_background
 
 from .translator import SalesDbtTranslator
 
@@ -61,6 +62,9 @@ def _with_table_metadata(context: dg.AssetExecutionContext, events: list, wareho
     project=dbt_project(),
     dagster_dbt_translator=SalesDbtTranslator(),
     pool=WAREHOUSE_POOL,
+    # Ready together with the raw layer's GX checks, the build goes first: GX is then imported while
+    # dbt starts (data_quality/preload.py), and every check step after it finds GX imported.
+    op_tags={"dagster/priority": 1},
 )
 def sales_dbt_models(
     context: dg.AssetExecutionContext,
@@ -98,6 +102,8 @@ def sales_dbt_models(
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
+    # The GX checks after this step import GX meanwhile, on the core dbt's start-up leaves free.
+    import_gx_in_background()
     # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
     invocation = dbt.cli(args, context=context)
     events = list(invocation.stream())
