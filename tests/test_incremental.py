@@ -271,7 +271,8 @@ def test_daily_incremental_builds_equal_one_full_build_row_for_row(built):
 
 def test_the_facts_rebuild_from_the_changed_keys_events_only(built):
     """The incremental facts read int_changed_events: exactly the staged events of the changed
-    contacts and offers (the day's own and their older ones), and nothing after a full refresh.
+    contacts and offers (the day's own and their older ones); after a full refresh, which reads
+    int_events, neither bookkeeping table holds anything.
     Before the release below, which rebuilds the daily warehouse in full."""
     changed = """
         select * from intermediate.int_events
@@ -293,6 +294,7 @@ def test_the_facts_rebuild_from_the_changed_keys_events_only(built):
         assert con.execute("select count(*) from intermediate.int_changed_events").fetchone()[0] == wanted
     with duckdb.connect(str(built["once"] / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from intermediate.int_changed_events").fetchone()[0] == 0
+        assert con.execute("select count(*) from intermediate.int_changed_keys").fetchone()[0] == 0
 
 
 def test_releasing_a_held_load_rebuilds_in_full_and_stages_its_rows(built):

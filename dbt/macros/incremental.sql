@@ -9,6 +9,14 @@
 {%- endmacro %}
 
 
+{# Whether this invocation may build the facts incrementally: DuckDB without --full-refresh. The
+   bookkeeping models (int_changed_keys, int_changed_events) are left empty otherwise: nothing reads
+   them then, and at ten million events filling them costs seconds. #}
+{% macro may_build_incrementally() -%}
+    {{ return(target.type == 'duckdb' and not flags.FULL_REFRESH) }}
+{%- endmacro %}
+
+
 {# The keys (kind `contact` or `offer`) the latest staging build may have changed, as a subquery. #}
 {% macro changed_keys(kind) -%}
     (select key_value from {{ ref('int_changed_keys') }} where key_kind = '{{ kind }}')

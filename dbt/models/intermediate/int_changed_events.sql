@@ -2,9 +2,9 @@
 -- changed (int_changed_keys): what an incremental build of the facts rebuilds them from. Each fact
 -- read every staged event to find these few (a semi-join over ten million rows, once per fact); this
 -- reads them once, and the facts read this table (macro events_to_rebuild).
--- Empty when nothing reads it: on a full refresh (the facts read int_events) and on Spark (every
--- model is a table there). A first build without --full-refresh fills it with every event, as the
--- facts then read int_events; the pipeline always starts with --full-refresh (lib/dbt_build.py).
+-- Empty when nothing reads it (macro may_build_incrementally): on a full refresh (the facts read
+-- int_events) and on Spark (every model is a table there). A first build without --full-refresh
+-- fills it with every event for nothing; the pipeline starts with --full-refresh (lib/dbt_build.py).
 
 -- depends_on: {{ ref('int_changed_keys') }}
 
@@ -17,7 +17,7 @@ events as (
 )
 
 select * from events
-{%- if target.type == 'duckdb' and not flags.FULL_REFRESH %}
+{%- if may_build_incrementally() %}
 where contact_id in {{ changed_keys('contact') }}
     or offer_id in {{ changed_keys('offer') }}
 {%- else %}

@@ -1,8 +1,8 @@
 -- The contacts and offers whose facts the latest staging build may have changed: those named by ANY
 -- raw version of an event that build staged (an event corrected from contact A to contact B changes
 -- both; a purchase corrected into another type changes its offer). The incremental facts
--- (int_customers, int_leads, int_offers, int_activities) rebuild exactly these keys; after a full
--- build every staged event is in the latest batch, so every key is listed.
+-- (int_customers, int_leads, int_offers, int_activities) rebuild exactly these keys. Empty on a full
+-- refresh and on Spark, where nothing reads it (macro may_build_incrementally).
 
 with
 
@@ -10,6 +10,9 @@ batch_events as (
 
     select event_id from {{ ref('stg_sales_events') }}
     where batch_load_id = (select max(batch_load_id) from {{ ref('stg_sales_events') }})
+    {%- if not may_build_incrementally() %}
+        and false
+    {%- endif %}
 
 ),
 
