@@ -95,7 +95,9 @@ def build_with_duckdb(landing: Path, root: Path) -> DbtTarget:
     with duckdb.connect(str(target.warehouse)) as con:
         store_targets(con, read_targets_file(DEMO_TARGETS_FILE), datetime(2026, 1, 1))
     done = subprocess.run(
-        [DBT, "run", "--profiles-dir", ".", *target.cli_args(), "--vars", json.dumps({"warehouse": str(target.warehouse)}),
+        # --full-refresh: as the pipeline's first build (lib/dbt_build.py), which leaves the incremental
+        # bookkeeping models empty, as Spark does.
+        [DBT, "run", "--full-refresh", "--profiles-dir", ".", *target.cli_args(), "--vars", json.dumps({"warehouse": str(target.warehouse)}),
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
     )  # fmt: skip
