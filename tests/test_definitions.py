@@ -17,6 +17,7 @@ ASSETS = {
     "intermediate/int_events", "intermediate/int_leads", "intermediate/int_months", "intermediate/int_offers",
     "intermediate/int_changed_keys",  # what the latest staging build changed (docs/scale.md)
     "intermediate/int_changed_events",  # the events of those keys, read once for all facts
+    "intermediate/int_activity_days",  # metrics 1-3 counted by day and rep, what their marts sum
     *(f"marts/{key}" for key in METRIC_KEYS), "marts/metric_values",
     "serving/published_marts", "serving/metrics_report",
     # CRM extraction, off without credentials: one external asset each (docs/sources.md)

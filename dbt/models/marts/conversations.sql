@@ -12,9 +12,10 @@ facts as (
 
     select
         event_month as period_start,
-        rep_id
-    from {{ ref('int_activities') }}
-    where is_conversation
+        rep_id,
+        conversations
+    from {{ ref('int_activity_days') }}
+    where conversations > 0
 
 ),
 
@@ -30,7 +31,7 @@ aggregated as (
         period_start,
         dimension,
         dimension_value,
-        count(*) as conversations
+        sum(conversations) as conversations
     from sliced
     group by period_start, dimension, dimension_value
 

@@ -13,9 +13,10 @@ facts as (
 
     select
         event_month as period_start,
-        rep_id
-    from {{ ref('int_activities') }}
-    where is_prospect_call
+        rep_id,
+        prospect_calls
+    from {{ ref('int_activity_days') }}
+    where prospect_calls > 0
 
 ),
 
@@ -31,7 +32,7 @@ aggregated as (
         period_start,
         dimension,
         dimension_value,
-        count(*) as prospect_calls
+        sum(prospect_calls) as prospect_calls
     from sliced
     group by period_start, dimension, dimension_value
 

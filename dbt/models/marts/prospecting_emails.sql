@@ -17,10 +17,10 @@ facts as (
         event_month as period_start,
         rep_id,
         activity_date,
-        {{ flag('is_prospecting_email') }} as emails,
-        {{ flag('is_prospect_call') }} as calls
-    from {{ ref('int_activities') }}
-    where is_prospecting_email or is_prospect_call
+        prospecting_emails as emails,
+        prospect_calls as calls
+    from {{ ref('int_activity_days') }}
+    where prospecting_emails > 0 or prospect_calls > 0
 
 ),
 
@@ -76,7 +76,7 @@ correlations as (
 
 email_slices as (
 
-    select dimension, dimension_value from sliced where emails = 1
+    select dimension, dimension_value from sliced where emails > 0
 
 ),
 
