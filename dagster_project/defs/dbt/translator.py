@@ -17,7 +17,6 @@ _GENERIC_TESTS = {
     "not_null": "{column} is never null",
     "unique": "{column} is unique",
     "accepted_values": "{column} is one of {values}",
-    "at_most": "{column} is at most {max_value}",
     "no_gaps": "every month of the spine appears for every slice",
     "metric_mart_shape": (
         "the {kind} mart's shape: one row per slice and month, no month missing, value = numerator / "
