@@ -2,8 +2,8 @@
 -- the event: `customer` if its first purchase is strictly before occurred_at, else `prospect`.
 -- Facts of metrics 1, 2 and 3 (attributed to the event's own rep).
 -- Incremental on DuckDB: the activities of the contacts the latest staging build changed
--- (int_changed_keys, their events in int_changed_events) are deleted and inserted again, since a contact's first purchase sets the
--- status of all its activities.
+-- (int_changed_keys, their events in int_changed_events) are deleted and inserted again, since a
+-- contact's first purchase sets the status of all its activities.
 
 {{ config(
     materialized=incremental_on_duckdb(),

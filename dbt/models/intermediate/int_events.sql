@@ -1,7 +1,8 @@
 -- The staged events as they stood at as_of: every event after as_of is dropped here, once, and
 -- every fact and metric downstream reads this model instead of staging. Adds the per-event
 -- attributes that need no other event: the month and whether it is a conversation.
--- A view: a table would copy every staged event at every build; the facts read it once each.
+-- A view: a table would copy every staged event at every build. A full build's facts read it once
+-- each; an incremental build reads it once, in int_changed_events.
 
 {{ config(materialized='view') }}
 
