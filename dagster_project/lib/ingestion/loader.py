@@ -164,16 +164,23 @@ def _add_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert_results(con: duckdb.DuckDBPyConnection, source_file: str, load_id: int) -> tuple[int, int]:
-    accepted = con.execute(
-        """
-        insert into raw.sales_events
-        select event_id, event_type, occurred_at_ts, contact_id, rep_id, lead_source, direction,
-               purpose, outcome, offer_id, amount_num, referred_contact_id, is_valid_bool,
-               updated_at_ts, raw_record, ?, row_number, ?, now()::timestamp
-        from validated where reason = ''
-        """,
-        [source_file, load_id],
-    ).fetchone()[0]
+    # Every raw row carries its position (row_number), so the table's physical order means nothing:
+    # an insert free to write in any order takes a third less time (10M rows: 3.5 s). Reset after it,
+    # since a temp table's rowid numbers the lines of the next file (_read_jsonl).
+    con.execute("set preserve_insertion_order = false")
+    try:
+        accepted = con.execute(
+            """
+            insert into raw.sales_events
+            select event_id, event_type, occurred_at_ts, contact_id, rep_id, lead_source, direction,
+                   purpose, outcome, offer_id, amount_num, referred_contact_id, is_valid_bool,
+                   updated_at_ts, raw_record, ?, row_number, ?, now()::timestamp
+            from validated where reason = ''
+            """,
+            [source_file, load_id],
+        ).fetchone()[0]
+    finally:
+        con.execute("reset preserve_insertion_order")
     rejected = con.execute(
         """
         insert into raw.rejected_events
