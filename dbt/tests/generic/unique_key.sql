@@ -5,7 +5,8 @@
    of_latest_batch (one column, models with batch_load_id): the keys of the rows the latest staging
    build wrote (every row after a full build), each looked up in the whole table, so a key an
    incremental build replaced must not be left behind under its old row; one scan of the column,
-   not a GROUP BY over the whole table at every build. #}
+   not a GROUP BY over the whole table at every build. On a full build (macro may_build_incrementally)
+   the latest batch is every row: the plain GROUP BY, without the lookup (a third of the time). #}
 {% test unique_key(model, columns, nullable=[], of_latest_batch=false) %}
 
 {%- set key = columns | join(', ') %}
@@ -16,7 +17,7 @@
 
 with
 
-{% if of_latest_batch -%}
+{% if of_latest_batch and may_build_incrementally() -%}
 checked as (
 
     select {{ key }}
