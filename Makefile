@@ -28,9 +28,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(PY) --quiet --no-deps -e .
 	touch $@
 
-# The dbt manifest, built once and again only when a dbt file changes.
+# The dbt manifest, built once and again only when a dbt file changes, with the vars the runs pass
+# (their build then reuses this parse).
 $(MANIFEST): $(VENV)/.installed $(DBT_FILES)
-	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	$(PY) -m dagster_project.parse_dbt
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml

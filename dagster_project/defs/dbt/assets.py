@@ -31,6 +31,7 @@ from dagster_project.lib.serving.publish import published_build
 from dagster_project.lib.spark.mirror import mirror_exported_models
 from data_quality.preload import import_gx_in_background
 
+from .run_vars import run_vars
 from .translator import SalesDbtTranslator
 
 FINGERPRINT_KEY = "build_fingerprint"
@@ -73,9 +74,8 @@ def sales_dbt_models(
     planning: PlanningResource,
     engine: EngineResource,
 ):
-    settings = warehouse.settings()
-    target = engine.target(settings)
-    more_vars = {**planning.settings().dbt_vars(), **target.dbt_vars(), **target.prepare_build()}
+    settings, target, more_vars = run_vars(warehouse, planning, engine)
+    more_vars |= target.prepare_build()
     variables = {**dbt_vars(settings), **more_vars}
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
