@@ -10,6 +10,7 @@ same graph with Dagster's own console output.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -97,5 +98,15 @@ def _record_history(instance: dg.DagsterInstance, settings: Settings, story: dg.
     )
 
 
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown: by now every file, DuckDB connection and
+    Dagster instance of the run is closed, and freeing Dagster's, dbt's and GX's modules one by one
+    took 1.1 s after a run with nothing new and 1.7 s after a day's update (10M events)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
