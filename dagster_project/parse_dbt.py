@@ -8,24 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
-
-from dagster_project.defs.dbt.run_vars import run_vars
-from dagster_project.defs.planning.resources import planning_resource
-from dagster_project.defs.resources import engine_resource, warehouse_resource
-from dagster_project.lib.dbt_build import dbt_vars
+from dagster_project.defs.dbt.run_vars import environment_run_vars
 from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 
 def main() -> None:
-    resources = {
-        "warehouse": warehouse_resource(),
-        "planning": planning_resource(),
-        "engine": engine_resource(),
-    }
-    with dg.build_resources(resources) as built:  # the environment's values, as a run resolves them
-        settings, target, more_vars = run_vars(built.warehouse, built.planning, built.engine)
-    variables = {**dbt_vars(settings), **more_vars}
+    _, target, variables = environment_run_vars()
     dbt = Path(sys.executable).parent / "dbt"  # the dbt beside this Python, as the build's
     subprocess.run(
         [

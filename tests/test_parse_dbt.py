@@ -10,12 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
-
-from dagster_project.defs.dbt.run_vars import run_vars
-from dagster_project.defs.planning.resources import planning_resource
-from dagster_project.defs.resources import engine_resource, warehouse_resource
-from dagster_project.lib.dbt_build import dbt_vars
+from dagster_project.defs.dbt.run_vars import environment_run_vars
 from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 
 
@@ -24,15 +19,8 @@ def build_vars(environ: dict[str, str]) -> tuple[dict, list[str]]:
     saved = dict(os.environ)
     os.environ.update(environ)
     try:
-        resources = {
-            "warehouse": warehouse_resource(),
-            "planning": planning_resource(),
-            "engine": engine_resource(),
-        }
-        with dg.build_resources(resources) as built:
-            settings, target, more_vars = run_vars(built.warehouse, built.planning, built.engine)
-            more_vars |= target.prepare_build()
-            return {**dbt_vars(settings), **more_vars}, target.cli_args()
+        _, target, variables = environment_run_vars()
+        return variables | target.prepare_build(), target.cli_args()
     finally:
         os.environ.clear()
         os.environ.update(saved)

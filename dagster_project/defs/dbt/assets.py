@@ -18,7 +18,6 @@ from dagster_project.lib.dbt_build import (
     complete_build_fingerprint,
     complete_build_state,
     dbt_build_args,
-    dbt_vars,
     full_refresh_reason,
     keep_parse_state,
     missing_from_build,
@@ -74,9 +73,8 @@ def sales_dbt_models(
     planning: PlanningResource,
     engine: EngineResource,
 ):
-    settings, target, more_vars = run_vars(warehouse, planning, engine)
-    more_vars |= target.prepare_build()
-    variables = {**dbt_vars(settings), **more_vars}
+    settings, target, variables = run_vars(warehouse, planning, engine)
+    variables |= target.prepare_build()
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
     complete = (
@@ -96,7 +94,7 @@ def sales_dbt_models(
             "The last complete build was not published: dbt builds again, and the run publishes it."
         )
     state = build_state(settings.warehouse, variables, manifest)
-    args = dbt_build_args(settings, more_vars) + target.cli_args()
+    args = dbt_build_args(settings, variables) + target.cli_args()
     if not target.is_spark:  # Spark builds every model in full (dbt/macros/incremental.sql)
         args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
