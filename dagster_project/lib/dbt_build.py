@@ -22,6 +22,7 @@ hold released (`full_refresh_reason`); otherwise it is `dbt build --full-refresh
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -70,7 +71,13 @@ def dbt_build_args(settings: Settings, more_vars: dict | None = None) -> list[st
 def _project_digest(manifest_path: Path) -> str:
     """The dbt project as parsed, without the manifest's generation time and invocation id (which
     change at every parse while the project does not)."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    found = manifest_path.stat()  # a build asks several times (0.1 s each): hashed once per version
+    return _manifest_digest(str(manifest_path), found.st_mtime_ns, found.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest_digest(manifest_path: str, mtime_ns: int, size: int) -> str:
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     manifest.pop("metadata", None)
     return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
 

@@ -5,6 +5,7 @@ Plain values in, `dg.MetadataValue`s out, so the definitions under defs/ stay a 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,12 +22,7 @@ if TYPE_CHECKING:  # pandas loads with the checks' frames, not with the definiti
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, preview_rows: int = 10) -> dict:
     """Row count (of a table, not of a view), column types and a markdown preview of a relation, for
-    a materialization's metadata.
-
-    dagster-dbt's own `fetch_row_counts()` / `fetch_column_metadata()` open the DuckDB file through
-    dbt's adapter in the Dagster process while the dbt process still holds it, which DuckDB refuses;
-    so the dbt asset reads them here, once dbt has released the file.
-    """
+    a materialization's metadata."""
     relation = f"{quote_identifier(schema)}.{quote_identifier(table)}"
     found = con.execute(
         "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
@@ -40,12 +36,32 @@ def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str, prev
         [schema, table],
     ).fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").df()
-    metadata = {}
-    # A table's count is read from its storage; a view's would run its whole query (int_events is
-    # every staged event: seconds at ten million), so a view shows no row count.
-    if found[0] != "VIEW":
-        row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
-        metadata["dagster/row_count"] = dg.MetadataValue.int(int(row_count))
+    # A table's count is read from its storage; a view's would run its whole query, so a view shows
+    # no row count.
+    row_count = None if found[0] == "VIEW" else con.execute(f"select count(*) from {relation}").fetchone()[0]
+    return _relation_metadata(columns, preview, row_count)
+
+
+# The line dbt logs for each model it builds (dbt/macros/table_metadata.sql): this prefix, then JSON.
+DBT_TABLE_METADATA_PREFIX = "dagster table metadata: "
+
+
+def dbt_table_metadata(message: str) -> tuple[tuple[str, str], dict] | None:
+    """The relation (schema, table) and the metadata of a model that dbt just built, from the line
+    its post-hook logged; None for any other line. dagster-dbt's own `fetch_row_counts()` would open
+    the DuckDB file while the dbt process holds it, which DuckDB refuses."""
+    if not message.startswith(DBT_TABLE_METADATA_PREFIX):
+        return None
+    import pandas as pd  # with the first model built, not when Dagster loads the definitions
+
+    report = json.loads(message[len(DBT_TABLE_METADATA_PREFIX) :])
+    preview = pd.DataFrame(report["preview"], columns=report["columns"])
+    columns = list(zip(report["columns"], report["types"], strict=True))
+    return tuple(report["relation"]), _relation_metadata(columns, preview, report.get("row_count"))
+
+
+def _relation_metadata(columns: list[tuple[str, str]], preview: pd.DataFrame, row_count: int | None) -> dict:
+    metadata = {} if row_count is None else {"dagster/row_count": dg.MetadataValue.int(int(row_count))}
     return {
         **metadata,
         "dagster/column_schema": dg.MetadataValue.table_schema(

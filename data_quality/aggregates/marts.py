@@ -21,9 +21,11 @@ if TYPE_CHECKING:  # pandas is imported by DuckDB when a frame is made, not when
 # that was not yet a customer (no purchase strictly before the event). Only the outbound sales calls
 # and emails, and only the columns the counts read, go through the join with the first purchases:
 # carrying every event (or every column) of ten million through it made it up to six times slower.
+# `events` is read three times, each for a few rows: not materialized, DuckDB scans staging for each
+# instead of holding ten million rows in memory (1.3 s -> 1.05 s).
 _RECOUNT = """
     with as_of as (select as_of from intermediate.int_as_of),
-    events as (
+    events as not materialized (
         select e.contact_id, e.event_type, e.outcome, e.direction, e.purpose, e.occurred_at
         from staging.stg_sales_events e, as_of where e.occurred_at <= as_of.as_of
     ),

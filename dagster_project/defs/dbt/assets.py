@@ -4,7 +4,6 @@ import time
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.planning.resources import PlanningResource
@@ -24,7 +23,7 @@ from dagster_project.lib.dbt_build import (
     write_build_marker,
 )
 from dagster_project.lib.dbt_project import dbt_project
-from dagster_project.lib.metadata import table_metadata
+from dagster_project.lib.metadata import dbt_table_metadata
 from dagster_project.lib.run_log import STORY
 from dagster_project.lib.serving.publish import published_build
 from dagster_project.lib.spark.mirror import mirror_exported_models
@@ -37,23 +36,26 @@ FINGERPRINT_KEY = "build_fingerprint"
 LAST_MART_KEY = dg.AssetKey(list(LAST_MART))
 
 
-def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse, fingerprint) -> Iterator:
-    """Add row counts and previews to the models' events once dbt has released the DuckDB file, and
-    the fingerprint of a complete build to the last mart (for the UI: the marker in the warehouse
-    decides the skip)."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for event in events:
+def _stream_with_table_metadata(context: dg.AssetExecutionContext, invocation) -> Iterator:
+    """dagster-dbt's events of the build as dbt reports each node, every model's with the row count,
+    columns and preview its post-hook logged just before (dbt/macros/table_metadata.sql)."""
+    reported: dict[tuple, dict] = {}
+    for message in invocation.stream_raw_events():
+        table = dbt_table_metadata(message.raw_event["info"].get("msg", ""))
+        if table:
+            relation, metadata = table
+            reported[relation] = metadata
+            continue
+        for event in message.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
-                schema, table = key.path
-                metadata = {**event.metadata}
-                try:
-                    metadata.update(table_metadata(con, schema, table))
-                except duckdb.CatalogException:
-                    pass  # a model that is not a table (ephemeral) has nothing to count
-                if key == LAST_MART_KEY and fingerprint and not context.is_subset:
-                    metadata[FINGERPRINT_KEY] = dg.MetadataValue.text(fingerprint)
-                event = event.with_metadata(metadata)
+                event = event.with_metadata({**event.metadata, **reported.pop(tuple(key.path), {})})
             yield event
 
 
@@ -102,16 +104,24 @@ def sales_dbt_models(
     started = time.monotonic()
     # The GX checks after this step import GX meanwhile, on the core dbt's start-up leaves free.
     import_gx_in_background()
-    # dbt holds the DuckDB file while it builds: collect its events, then read the tables.
+    # Each model's materialization is recorded as dbt reports it, while the build goes on.
     invocation = dbt.cli(args, context=context)
-    events = list(invocation.stream())
+    events = []
+    for event in _stream_with_table_metadata(context, invocation):
+        events.append(event)
+        yield event
     keep_parse_state(invocation.target_path, dbt_project().project_dir)
     context.log.info(build_story(events, time.monotonic() - started), extra=STORY)
     if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
         mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
         context.log.info(f"{len(mirrored)} models built by Spark, read through views of the warehouse")
     fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables, state)
-    yield from _with_table_metadata(context, events, settings.warehouse, fingerprint)
+    if fingerprint:  # for the UI; the marker in the warehouse decides the skip
+        yield dg.AssetObservation(
+            asset_key=LAST_MART_KEY,
+            description="A complete build of every model: the next run skips dbt while this holds.",
+            metadata={FINGERPRINT_KEY: dg.MetadataValue.text(fingerprint)},
+        )
 
 
 def _incremental_or_full(context: dg.AssetExecutionContext, previous: dict | None, state: dict) -> list[str]:

@@ -80,10 +80,11 @@ _NAME = re.compile(r"^(\d{16})_\d{8}T\d{12}Z$")
 SERVING_DB_LAYOUT = 2
 DEFAULT_KEEP = 5
 # How far ahead of the rename the publish instant is set. Only a stall of the publisher longer than
-# this between the rename and the manifest's (`before_live` writes the report there: about 0.3 s at
+# this between the rename and the manifest's (`before_live` writes the report there: 0.15-0.2 s at
 # ten million events), or a reader between binding and starting its query, could let a query see two
-# runs; a stall is logged. It also delays the end of each run by as much: a second, not more.
-DEFAULT_SWITCH_MARGIN_S = 1.0
+# runs; a stall is logged. It also delays the end of each run by as much, so it is kept at about
+# twice what `before_live` takes.
+DEFAULT_SWITCH_MARGIN_S = 0.4
 _GLOB_CHARACTERS = set("*?[]{}")
 
 

@@ -24,15 +24,22 @@ versions as (
 
 ),
 
+-- One row per version and kind, read once: a CTE read by two selects is materialized by DuckDB, which
+-- then builds its join's hash table from all ten million raw rows instead of the day's event ids.
+keyed as (
+
+    select
+        kinds.key_kind,
+        case kinds.key_kind when 'contact' then versions.contact_id else versions.offer_id end as key_value
+    from versions
+    cross join (select 'contact' as key_kind union all select 'offer' as key_kind) as kinds
+
+),
+
 final as (
 
-    select distinct 'contact' as key_kind, contact_id as key_value from versions
-    where contact_id is not null
-
-    union all
-
-    select distinct 'offer' as key_kind, offer_id as key_value from versions
-    where offer_id is not null
+    select distinct key_kind, key_value from keyed
+    where key_value is not null
 
 )
 

@@ -8,16 +8,19 @@
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
-    post_hook="{{ refresh_as_of_columns({
-        'is_repeat_window_reached': window_reached('repeat_window_end'),
-        'is_referral_window_reached': window_reached('referral_window_end'),
-    }) }}",
+    post_hook=[
+        "{{ refresh_as_of_columns({
+            'is_repeat_window_reached': window_reached('repeat_window_end'),
+            'is_referral_window_reached': window_reached('referral_window_end'),
+        }) }}",
+        "{{ log_table_metadata(after_own_hooks=true) }}",
+    ],
 ) }}
 -- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ events_to_rebuild('contact_id', 'contact') }}
 

@@ -8,15 +8,18 @@
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('contact_id', 'contact') }}",
-    post_hook="{{ refresh_as_of_columns({
-        'is_engagement_window_reached': window_reached('engagement_window_end'),
-    }) }}",
+    post_hook=[
+        "{{ refresh_as_of_columns({
+            'is_engagement_window_reached': window_reached('engagement_window_end'),
+        }) }}",
+        "{{ log_table_metadata(after_own_hooks=true) }}",
+    ],
 ) }}
 -- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ events_to_rebuild('contact_id', 'contact') }}
 

@@ -8,16 +8,19 @@
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('offer_id', 'offer') }}",
-    post_hook="{{ refresh_as_of_columns({
-        'outcome': offer_outcome('won_at', 'lost_at', 'expires_at'),
-        'loss_reason': offer_loss_reason('won_at', 'lost_at', 'expires_at'),
-    }) }}",
+    post_hook=[
+        "{{ refresh_as_of_columns({
+            'outcome': offer_outcome('won_at', 'lost_at', 'expires_at'),
+            'loss_reason': offer_loss_reason('won_at', 'lost_at', 'expires_at'),
+        }) }}",
+        "{{ log_table_metadata(after_own_hooks=true) }}",
+    ],
 ) }}
 -- depends_on: {{ ref('int_changed_keys') }}, {{ ref('int_changed_events') }}
 
 with
 
-events as (
+events as {{ not_materialized() }} (
 
     select * from {{ events_to_rebuild('offer_id', 'offer') }}
 

@@ -47,26 +47,43 @@ trailing_window as (
 
 ),
 
-facts as (
+-- The facts summed by day, with the rows after the trailing window's start (not at midnight)
+-- summed apart: the targets' periods start and end at midnight, so every sum below is the same as
+-- over the rows, from about a tenth as many.
+daily_facts as (
 
-    select * from {{ ref('int_target_facts') }}
+    select
+        facts.measure,
+        facts.rep_id,
+        facts.lead_source,
+        cast(facts.occurred_at as date) as occurred_on,
+        facts.occurred_at > trailing_window.trailing_start as is_trailing,
+        sum(facts.quantity) as quantity
+    from {{ ref('int_target_facts') }} as facts
+    cross join trailing_window
+    group by
+        facts.measure,
+        facts.rep_id,
+        facts.lead_source,
+        cast(facts.occurred_at as date),
+        facts.occurred_at > trailing_window.trailing_start
 
 ),
 
 sliced_facts as (
 
-    select 'all' as dimension, cast(null as {{ dbt.type_string() }}) as dimension_value, measure, occurred_at, quantity
-    from facts
+    select 'all' as dimension, cast(null as {{ dbt.type_string() }}) as dimension_value, measure, occurred_on, is_trailing, quantity
+    from daily_facts
 
     union all
 
-    select 'rep_id' as dimension, coalesce(rep_id, 'unknown') as dimension_value, measure, occurred_at, quantity
-    from facts
+    select 'rep_id' as dimension, coalesce(rep_id, 'unknown') as dimension_value, measure, occurred_on, is_trailing, quantity
+    from daily_facts
 
     union all
 
-    select 'lead_source' as dimension, lead_source as dimension_value, measure, occurred_at, quantity
-    from facts
+    select 'lead_source' as dimension, lead_source as dimension_value, measure, occurred_on, is_trailing, quantity
+    from daily_facts
     where lead_source is not null
 
 ),
@@ -80,22 +97,18 @@ actuals as (
         targets.dimension,
         targets.dimension_value,
         sum(case
-            when sliced_facts.occurred_at >= targets.period_start_at
-                and sliced_facts.occurred_at < targets.period_end_at
+            when sliced_facts.occurred_on between targets.period_start and targets.period_end
             then sliced_facts.quantity else 0
         end) as actual_to_date,
-        sum(case
-            when sliced_facts.occurred_at > trailing_window.trailing_start then sliced_facts.quantity else 0
-        end) as trailing_actual
+        sum(case when sliced_facts.is_trailing then sliced_facts.quantity else 0 end) as trailing_actual
     from targets
-    cross join trailing_window
     left join sliced_facts
         on sliced_facts.measure = targets.measure
         and sliced_facts.dimension = targets.dimension
         and sliced_facts.dimension_value is not distinct from targets.dimension_value
         and (
-            (sliced_facts.occurred_at >= targets.period_start_at and sliced_facts.occurred_at < targets.period_end_at)
-            or sliced_facts.occurred_at > trailing_window.trailing_start
+            sliced_facts.occurred_on between targets.period_start and targets.period_end
+            or sliced_facts.is_trailing
         )
     group by targets.period_start, targets.period_end, targets.measure, targets.dimension, targets.dimension_value
 
