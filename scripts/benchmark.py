@@ -64,7 +64,7 @@ ROWS = [
     "load",
     "dbt models",
     "dbt tests",
-    "dbt start-up, parse, metadata",
+    "dbt start-up, parse, end",
     "GX checks",
     "publish",
     "report",
@@ -164,7 +164,7 @@ def read_stages(run: Run, home: Path, warehouse: Path, workdir: Path, known_runs
     """Fill in the run's stages from its Dagster event log (step start and end times) and dbt's
     run_results.json. Of the dbt step's wall time, dbt's own elapsed time is split into models and
     tests by the ratio of their summed execution times (they run on parallel threads); the rest of
-    the step (dbt's start-up and parse, the asset's table metadata) is a row of its own."""
+    the step (dbt's start-up, parse and end, the asset's bookkeeping around it) is a row of its own."""
     import dagster as dg  # here: only the runs' processes pay for it in their measured figures
 
     # One `python -m dagster_project.run` makes one run of the asset graph, and may make more (the
@@ -200,9 +200,9 @@ def read_stages(run: Run, home: Path, warehouse: Path, workdir: Path, known_runs
         run.dbt_elapsed_s = min(results.get("elapsed_time") or 0.0, dbt_step_s)
         run.stages["dbt models"] = run.dbt_elapsed_s * by_kind["model"] / total
         run.stages["dbt tests"] = run.dbt_elapsed_s * by_kind["test"] / total
-        run.stages["dbt start-up, parse, metadata"] = dbt_step_s - run.dbt_elapsed_s
+        run.stages["dbt start-up, parse, end"] = dbt_step_s - run.dbt_elapsed_s
     else:  # the build was skipped (nothing changed): the step's time is the skip's
-        run.stages["dbt start-up, parse, metadata"] = dbt_step_s
+        run.stages["dbt start-up, parse, end"] = dbt_step_s
     for run_id in run.run_ids:
         remove_dbt_target(run_id)
     run.stages["start-up/Dagster"] = run.wall_s - sum(steps.values())
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table(runs)))
         print("\ndbt models / tests: dbt's own elapsed time (run_results.json) split by the summed execution "
               "times of models and of tests (they run on parallel threads); the rest of the dbt step is "
-              "dbt's start-up and parse and the asset's table metadata. start-up/Dagster: the run's wall "
+              "dbt's start-up, parse and end, and the asset's bookkeeping around it. start-up/Dagster: the run's wall "
               "time less its steps (process start, imports, definitions, settings, the printed summary).")  # fmt: skip
         for r in runs:
             if r.other_steps:

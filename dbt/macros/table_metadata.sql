@@ -34,6 +34,7 @@
 {%- endmacro %}
 
 
+{# The start of the line: DBT_TABLE_METADATA_PREFIX in dagster_project/lib/metadata.py. #}
 {% macro table_metadata_prefix() -%}
     {{ return('dagster table metadata: ') }}
 {%- endmacro %}
