@@ -10,7 +10,7 @@ import pytest
 
 from dagster_project.defs.automation.sensors import landing_files_sensor
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.lib.dbt_build import dbt_build_args
+from dagster_project.lib.dbt_build import dbt_build_args, dbt_vars
 from dagster_project.lib.settings import Settings, SettingsError, parse_as_of
 from tests.conftest import write_jsonl
 
@@ -46,7 +46,7 @@ def test_as_of_parsing_and_dbt_vars(tmp_path):
     assert parse_as_of("2025-06-15") == parse_as_of("2025-06-15T00:00:00Z")
     assert parse_as_of("2025-06-15T02:30:00+02:00").isoformat() == "2025-06-15T00:30:00"
     warehouse = tmp_path / "w.duckdb"
-    plain = dbt_build_args(Settings.from_values(warehouse=str(warehouse)))
+    plain = dbt_build_args(dbt_vars(Settings.from_values(warehouse=str(warehouse))))
     assert plain == [
         "build",
         "--exclude-resource-type",
@@ -56,7 +56,9 @@ def test_as_of_parsing_and_dbt_vars(tmp_path):
             {"warehouse": str(warehouse), **Settings.from_values(warehouse=str(warehouse)).duckdb.dbt_vars()}
         ),
     ]
-    as_of = dbt_build_args(Settings.from_values(warehouse=str(warehouse), as_of="2025-06-15T12:00:00+02:00"))
+    as_of = dbt_build_args(
+        dbt_vars(Settings.from_values(warehouse=str(warehouse), as_of="2025-06-15T12:00:00+02:00"))
+    )
     assert (
         json.loads(as_of[-1]).items() >= {"warehouse": str(warehouse), "as_of": "2025-06-15 10:00:00"}.items()
     )

@@ -167,7 +167,7 @@ def build(warehouse: Path, target_dir: Path, command: str = "run") -> str | None
     variables = dbt_vars(settings)
     state = build_state(warehouse, variables, MANIFEST)
     reason = full_refresh_reason(complete_build_state(warehouse, MANIFEST), state)
-    args = dbt_build_args(settings)
+    args = dbt_build_args(variables)
     args[0] = command
     if command == "run":  # `dbt run` takes no resource-type filter; the unit tests are not run anyway
         args[1:3] = []

@@ -61,10 +61,9 @@ def table_shaping_vars(variables: dict) -> dict:
     return {key: value for key, value in variables.items() if not key.startswith("duckdb_")}
 
 
-def dbt_build_args(settings: Settings, more_vars: dict | None = None) -> list[str]:
-    """`dbt build` with the run's vars and any others (the planning settings' fiscal calendar)."""
+def dbt_build_args(variables: dict) -> list[str]:
+    """`dbt build` with a run's whole vars (`dbt_vars` and the others: defs/dbt/run_vars.py)."""
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not in every run.
-    variables = {**dbt_vars(settings), **(more_vars or {})}
     return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
 
 

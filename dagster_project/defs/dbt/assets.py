@@ -96,7 +96,7 @@ def sales_dbt_models(
             "The last complete build was not published: dbt builds again, and the run publishes it."
         )
     state = build_state(settings.warehouse, variables, manifest)
-    args = dbt_build_args(settings, variables) + target.cli_args()
+    args = dbt_build_args(variables) + target.cli_args()
     if not target.is_spark:  # Spark builds every model in full (dbt/macros/incremental.sql)
         args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
