@@ -59,3 +59,16 @@ def test_the_dbt_project_accepts_exactly_the_vocabulary():
     assert accepted_values("stg_sales_events", "event_type") == EVENT_TYPES
     assert accepted_values("stg_sales_events", "direction") == DIRECTIONS
     assert accepted_values("stg_sales_events", "purpose") == PURPOSES
+
+
+def test_the_vocabulary_macro_stores_exactly_the_vocabulary():
+    macro = (DBT_PROJECT_DIR / "macros" / "types.sql").read_text()
+    body = macro[macro.index("macro vocabulary(name)") :]
+    body = body[: body.index("endmacro")]
+    stored = {
+        name: re.findall(r"'([a-z_]+)'", values)
+        for name, values in re.findall(r"'(\w+)': \[([^\]]*)\]", body)
+    }
+    assert stored.pop("contact_status") == ["prospect", "customer"]  # int_activities' own
+    assert sorted(accepted_values("int_activities", "contact_status")) == ["customer", "prospect"]
+    assert stored == {"event_type": EVENT_TYPES, "direction": DIRECTIONS, "purpose": PURPOSES}

@@ -47,13 +47,13 @@ def test_every_dbt_unit_test_passes(tmp_path):
 
 # Raw rows the loader would refuse, written around it, each breaking one staging rule: the rules of
 # stg_sales_events_rules (dbt/tests/generic/row_rules.sql), by name, and the singular test. The
-# meeting's null direction passes the accepted directions (null is not checked there, as in dbt's
-# accepted_values).
+# meeting's null direction is no broken rule (null is not checked there, as in dbt's accepted_values).
+# A value outside event_type's, direction's or purpose's vocabulary fails the build itself on DuckDB,
+# which stores them as ENUMs (macro as_vocabulary): see the test after this one.
 PLANTED = {
     "outcome_fits_its_event_type": "('m1', 'meeting', 'connected', null, null, null)",
     "required_fields_of_each_type": "('p1', 'purchase', null, null, null, null)",
     "amounts_not_negative": "('p2', 'purchase', null, null, null, -5)",
-    "direction is not one of outbound, inbound": "('c1', 'call', 'busy', 'sideways', null, null)",
 }
 NOT_SENT = "('l1', 'offer_lost', null, null, 'o-never-sent', null)"  # stg_sales_events_offers_were_sent
 
@@ -97,6 +97,30 @@ def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
     }
     [compiled] = (tmp_path / "target" / "compiled").rglob("stg_sales_events_rules.sql")
     assert _problems(warehouse, compiled.read_text()) == dict.fromkeys(PLANTED, 1)
+
+
+def test_a_value_outside_the_vocabulary_fails_the_staging_build_naming_it(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+        con.execute(
+            """
+            insert into raw.sales_events (event_id, event_type, direction, outcome, occurred_at, contact_id,
+                                          source_file, row_number, load_id, loaded_at)
+            values ('c1', 'call', 'sideways', 'busy', timestamp '2025-01-01 10:00:00', 'c', 'planted.jsonl', 1, 1,
+                    now()::timestamp)
+            """
+        )
+    built = dbt(
+        "build", "--select", "stg_sales_events", "--exclude-resource-type", "unit_test", warehouse=warehouse
+    )
+    assert built.returncode == 1
+    assert "stg_sales_events: direction 'sideways' is not one of outbound, inbound" in built.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # nothing staged, the raw row kept
+        assert con.execute("select count(*) from raw.sales_events").fetchone()[0] == 1
+        assert not con.execute(
+            "select * from information_schema.tables where table_name = 'stg_sales_events'"
+        ).fetchall()
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ final as (
         rep_id,
         -- direction, purpose and outcome stay in staging (the flags below hold what the metrics
         -- need of them): at ten million events each string column costs the write ~0.7 s.
-        contact_status,
+        {{ as_vocabulary('contact_status', 'contact_status') }} as contact_status,
         is_conversation,
         -- Any outcome counts (voicemail and gatekeeper too): the call was made.
         case

@@ -84,13 +84,13 @@ final as (
 
     select
         event_id,
-        event_type,
+        {{ as_vocabulary('event_type', 'event_type') }} as event_type,
         occurred_at,
         contact_id,
         rep_id,
         coalesce(lead_source, 'unknown') as lead_source,
-        direction,
-        coalesce(purpose, 'sales') as purpose,
+        {{ as_vocabulary('direction', 'direction') }} as direction,
+        {{ as_vocabulary("coalesce(purpose, 'sales')", 'purpose') }} as purpose,
         outcome,
         offer_id,
         amount,
