@@ -91,7 +91,6 @@ def test_each_staging_rule_fails_on_the_raw_row_that_breaks_it(tmp_path):
                 "--log-format", "json", warehouse=warehouse)  # fmt: skip
     results = _test_results(built.stdout)
     assert results == {
-        "stg_sales_events_key": "pass",
         "stg_sales_events_rules": "fail",
         "stg_sales_events_offers_were_sent": "warn",  # an unknown offer only warns
     }
@@ -129,7 +128,7 @@ def compiled(tmp_path_factory) -> tuple[Path, dict[str, str], dict[str, str]]:
     Each test then writes the tables its rules read and runs the SQL on them."""
     warehouse = tmp_path_factory.mktemp("generic_tests") / "warehouse.duckdb"
     done = dbt("compile", "--select", "offer_loss_rate,test_name:metric_mart_shape", "metric_values_rules",
-               "metric_values_key", "int_conversion_hazards_rules", "stg_sales_events_key", warehouse=warehouse)  # fmt: skip
+               "int_conversion_hazards_rules", "stg_sales_events_rules", warehouse=warehouse)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
     nodes = json.loads((warehouse.parent / "target" / "manifest.json").read_text())["nodes"].values()
     tests = {
@@ -243,9 +242,17 @@ def test_the_row_rules_bounds_are_closed_and_let_nulls_through(compiled):
     }
 
 
-def test_the_unique_key_test_names_duplicates_and_null_key_columns(compiled):
+def _key_problems(problems: dict[str, int]) -> dict[str, int]:
+    return {
+        rule: n
+        for rule, n in problems.items()
+        if rule.startswith("more than one row") or rule.endswith(" is null")
+    }
+
+
+def test_the_key_rule_names_duplicates_and_null_key_columns(compiled):
     """A duplicated key, the 'all' slice (null dimension_value, nullable) twice included, and a null
-    in each key column that may not be null (dbt/tests/generic/unique_key.sql)."""
+    in each key column that may not be null (`key` of dbt/tests/generic/row_rules.sql)."""
     warehouse, tests, relations = compiled
     rows = [
         "('conversations', date '2025-01-01', 'all', null)",
@@ -257,8 +264,9 @@ def test_the_unique_key_test_names_duplicates_and_null_key_columns(compiled):
         "('conversations', null, 'rep_id', 'r3')",
         "('conversations', date '2025-01-01', null, 'r4')",
     ]
-    _write(warehouse, relations["metric_values"], "metric, period_start, dimension, dimension_value", rows)
-    assert _problems(warehouse, tests["metric_values_key"]) == {
+    _write(warehouse, relations["metric_values"], "metric, period_start, dimension, dimension_value", rows,
+           select="*, 1.0 as numerator, cast(null as double) as denominator, 1.0 as value")  # fmt: skip
+    assert _key_problems(_problems(warehouse, tests["metric_values_rules"])) == {
         "more than one row per (metric, period_start, dimension, dimension_value)": 2,
         "metric is null": 1,
         "period_start is null": 1,
@@ -266,17 +274,23 @@ def test_the_unique_key_test_names_duplicates_and_null_key_columns(compiled):
     }
 
 
-def test_the_unique_key_of_the_latest_batch_looks_up_its_keys_in_the_whole_table(compiled):
+def test_the_key_of_the_latest_batch_is_looked_up_in_the_whole_table(compiled):
     """of_latest_batch: a key of the latest build's rows that is also on an older row (a version an
     incremental build left behind) or twice in the build fails; duplicates and nulls among older
-    rows alone were the older builds' business."""
+    rows alone were the older builds' business, and so are their other rules."""
     warehouse, tests, relations = compiled
     rows = [
         "('e1', 1)", "('e2', 1)", "('e2', 1)", "(null, 1)", "('e3', 1)",  # older build
         "('e3', 2)", "('e4', 2)", "('e4', 2)", "(null, 2)", "('e5', 2)",  # latest build
     ]  # fmt: skip
-    _write(warehouse, relations["stg_sales_events"], "event_id, batch_load_id", rows)
-    assert _problems(warehouse, tests["stg_sales_events_key"]) == {
+    staged = (
+        "event_id, 'lead_created' as event_type, timestamp '2025-01-01 10:00:00' as occurred_at, 'c' as contact_id,"
+        " 'web' as lead_source, 'sales' as purpose, cast(null as varchar) as direction, cast(null as varchar) as outcome,"
+        " cast(null as varchar) as offer_id,"
+        " cast(null as double) as amount, cast(null as boolean) as is_valid, batch_load_id"
+    )
+    _write(warehouse, relations["stg_sales_events"], "event_id, batch_load_id", rows, select=staged)
+    assert _problems(warehouse, tests["stg_sales_events_rules"]) == {
         "more than one row per (event_id)": 2,  # e3 and e4
         "event_id is null": 1,
     }

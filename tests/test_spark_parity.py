@@ -47,7 +47,6 @@ METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])
 SPARK_RUN_CHECKS = [
     dg.AssetCheckKey(METRIC_VALUES, "metric_values_rules"),
     dg.AssetCheckKey(METRIC_VALUES, "no_gaps_metric_values_metric"),
-    dg.AssetCheckKey(METRIC_VALUES, "metric_values_key"),
     dg.AssetCheckKey(METRIC_VALUES, "gx_marts_reconcile_with_staging"),
     dg.AssetCheckKey(dg.AssetKey(["staging", "stg_sales_events"]), "gx_staging_reconciles_with_raw"),
 ]  # fmt: skip

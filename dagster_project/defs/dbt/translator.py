@@ -26,31 +26,30 @@ _GENERIC_TESTS = {
 }
 
 
-def _unique_key(test: Mapping[str, Any], arguments: Mapping[str, Any]) -> str:
-    columns, nullable = arguments["columns"], arguments.get("nullable") or []
-    never_null = [column for column in columns if column not in nullable]
-    text = f"one row per ({', '.join(columns)})"
-    if arguments.get("of_latest_batch"):
-        text += " for the keys of the latest build's rows"
-    return text + (f"; never null: {', '.join(never_null)}" if never_null else "")
-
-
 def _row_rules(test: Mapping[str, Any], arguments: Mapping[str, Any]) -> str:
-    latest = "__latest_batch__" in ((test.get("config") or {}).get("where") or "")
+    latest = arguments.get("of_latest_batch") or "__latest_batch__" in (
+        (test.get("config") or {}).get("where") or ""
+    )
     rules = []
-    if arguments.get("not_null"):
-        rules.append(f"never null: {', '.join(arguments['not_null'])}")
+    if arguments.get("key"):
+        rules.append(f"one row per ({', '.join(arguments['key'])})")
+    key_not_null = [
+        column for column in arguments.get("key") or [] if column not in (arguments.get("nullable") or [])
+    ]
+    never_null = list(dict.fromkeys([*key_not_null, *(arguments.get("not_null") or [])]))
+    if never_null:
+        rules.append(f"never null: {', '.join(never_null)}")
     for column, values in (arguments.get("accepted_values") or {}).items():
         rules.append(f"{column} is one of {', '.join(map(str, values))}")
     for column, (low, high) in (arguments.get("bounds") or {}).items():
         rules.append(f"{column} within [{'-inf' if low is None else low}, {'inf' if high is None else high}]")
     rules.extend(arguments.get("expressions") or {})
-    rows = "every row of the latest build" if latest else "every row"
+    rows = "every row of the latest build (its keys looked up in the whole table)" if latest else "every row"
     return f"{rows}: " + "; ".join(rules) + " (dbt/tests/generic/row_rules.sql)"
 
 
-# The project's tests with several rules each (dbt/tests/generic): a sentence per rule.
-_RULE_TESTS = {"unique_key": _unique_key, "row_rules": _row_rules}
+# The project's test with several rules (dbt/tests/generic/row_rules.sql): a sentence per rule.
+_RULE_TESTS = {"row_rules": _row_rules}
 
 
 def describe_dbt_test(test: Mapping[str, Any]) -> str:
