@@ -151,7 +151,13 @@ def build_story(events: list, seconds: float) -> str:
 
 def project_models(manifest_path: Path) -> dict[str, tuple[str, str]]:
     """unique_id -> (schema, table) of every enabled model the project materializes."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    found = manifest_path.stat()  # a build asks several times: read once per version of the manifest
+    return _project_models(str(manifest_path), found.st_mtime_ns, found.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _project_models(manifest_path: str, mtime_ns: int, size: int) -> dict[str, tuple[str, str]]:
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     return {
         unique_id: (node["schema"], node["alias"])
         for unique_id, node in manifest["nodes"].items()
@@ -213,12 +219,20 @@ def complete_build_fingerprint(warehouse: Path, manifest_path: Path) -> str | No
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        fingerprint = marker_fingerprint(con)
-        if fingerprint is None:
-            return None
-        if not all(has_table(con, schema, table) for schema, table in project_models(manifest_path).values()):
-            return None
-    return fingerprint
+        return _complete_build_fingerprint(con, manifest_path)
+
+
+def _complete_build_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> str | None:
+    fingerprint = marker_fingerprint(con)
+    if fingerprint is None:
+        return None
+    tables = set(
+        con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_catalog = current_database()"
+        ).fetchall()
+    )  # one query, not one per model
+    return fingerprint if set(project_models(manifest_path).values()) <= tables else None
 
 
 # --------------------------------------------------------------------------- incremental or full
@@ -249,9 +263,11 @@ def build_state(warehouse: Path, variables: dict, manifest_path: Path) -> dict:
 def complete_build_state(warehouse: Path, manifest_path: Path) -> dict | None:
     """The build_state of the warehouse's last complete build, or None (no marker, a model missing,
     or a marker written before build states were kept)."""
-    if complete_build_fingerprint(warehouse, manifest_path) is None:
+    if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        if _complete_build_fingerprint(con, manifest_path) is None:
+            return None
         columns = {row[0] for row in con.execute(f"describe {MARKER_TABLE}").fetchall()}
         if "build_state" not in columns:
             return None

@@ -115,7 +115,7 @@ def sales_dbt_models(
     if target.is_spark:  # Spark's models, exported as Parquet, become views of the warehouse
         mirrored = mirror_exported_models(settings.warehouse, target.export_dir)
         context.log.info(f"{len(mirrored)} models built by Spark, read through views of the warehouse")
-    fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables, state)
+    fingerprint = _mark_complete_build(context, invocation, settings.warehouse, variables, state, fingerprint)
     if fingerprint:  # for the UI; the marker in the warehouse decides the skip
         yield dg.AssetObservation(
             asset_key=LAST_MART_KEY,
@@ -140,13 +140,15 @@ def _incremental_or_full(context: dg.AssetExecutionContext, previous: dict | Non
 
 
 def _mark_complete_build(
-    context: dg.AssetExecutionContext, invocation, warehouse, variables, state: dict
+    context: dg.AssetExecutionContext, invocation, warehouse, variables, state: dict, fingerprint: str | None
 ) -> str | None:
     """Write the marker that lets the next run skip, only if this invocation built every model of the
-    project with this run's vars (lib/dbt_build.py); return the fingerprint it holds."""
+    project with this run's vars (lib/dbt_build.py); return the fingerprint it holds: that of the
+    inputs the build started from (taken before it; on a first build, when there were no marts to
+    fingerprint yet, now: nothing else writes the warehouse while the build holds its pool)."""
     manifest = dbt_project().manifest_path
     problems = missing_from_build(invocation.get_artifact("run_results.json"), variables, manifest)
-    fingerprint = build_fingerprint(warehouse, variables, manifest)
+    fingerprint = fingerprint or build_fingerprint(warehouse, variables, manifest)
     if context.is_subset or problems or not fingerprint:
         context.log.warning(
             "Not a complete build of every model with this run's vars: the next run builds again. "
