@@ -77,7 +77,7 @@ def test_the_extremes_of_every_type_go_through_the_whole_graph(hostile_clean_run
     failures = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert result.success and failures == []
     done = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
-    assert {"raw_ingestion", "sales_dbt_models", "gx_raw_checks", "gx_staging_checks", "gx_marts_checks",
+    assert {"raw_ingestion", "sales_dbt_models", "gx_raw_checks", "gx_reconciliation_checks",
             "serving__published_marts", "serving__metrics_report"} <= done  # fmt: skip
 
     with duckdb.connect(str(warehouse), read_only=True) as con:

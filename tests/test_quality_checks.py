@@ -38,9 +38,9 @@ def test_loading_the_checks_does_not_import_great_expectations():
     assert out.split() == ["False", "False"]
 
 
-def test_one_multi_asset_check_per_layer_in_the_warehouse_pool():
+def test_two_multi_asset_checks_in_the_warehouse_pool():
     checks_defs = list(quality.defs.asset_checks)
-    assert {d.node_def.name for d in checks_defs} == {"gx_raw_checks", "gx_staging_checks", "gx_marts_checks"}
+    assert {d.node_def.name for d in checks_defs} == {"gx_raw_checks", "gx_reconciliation_checks"}
     assert {d.node_def.pool for d in checks_defs} == {WAREHOUSE_POOL}
     specs = {(s.asset_key.to_user_string(), s.name): s for d in checks_defs for s in d.check_specs}
     assert {name for _, name in specs} == {c.name for c in ALL_CHECKS}
