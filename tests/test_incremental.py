@@ -87,6 +87,33 @@ def test_duckdb_resource_settings_change_neither_the_decision_nor_the_fingerprin
     assert build_state(warehouse, small, MANIFEST) == build_state(warehouse, large, MANIFEST)
 
 
+def test_parsing_the_same_project_again_is_no_project_change(tmp_path):
+    """A parse under other vars (a test's, another environment's) parses every file again and stamps
+    each node with its time: that is not a changed project, an edited model is."""
+    manifest = json.loads(MANIFEST.read_text())
+    for resources in manifest.values():
+        for resource in resources.values() if isinstance(resources, dict) else ():
+            if isinstance(resource, dict) and "created_at" in resource:
+                resource["created_at"] += 100.0
+    again, edited = tmp_path / "again.json", tmp_path / "edited.json"
+    again.write_text(json.dumps(manifest))
+    model = next(node for node in manifest["nodes"].values() if node["resource_type"] == "model")
+    model["raw_code"] += "\n-- edited"
+    edited.write_text(json.dumps(manifest))
+
+    def project(path: Path) -> str:
+        return build_state(tmp_path / "none.duckdb", {}, path)["dbt_project"]
+
+    assert project(again) == project(MANIFEST) != project(edited)
+    assert (
+        full_refresh_reason(
+            build_state(tmp_path / "none.duckdb", {}, MANIFEST),
+            build_state(tmp_path / "none.duckdb", {}, again),
+        )
+        is None
+    )
+
+
 def test_without_a_complete_build_the_build_is_full():
     assert full_refresh_reason(None, STATE).startswith("no complete build to continue")
 

@@ -68,8 +68,9 @@ def dbt_build_args(variables: dict) -> list[str]:
 
 
 def _project_digest(manifest_path: Path) -> str:
-    """The dbt project as parsed, without the manifest's generation time and invocation id (which
-    change at every parse while the project does not)."""
+    """The dbt project as parsed, without what changes at every parse while the project does not: the
+    manifest's generation time and invocation id, and the time each node, macro and source was
+    parsed (`created_at`: a parse under other vars, e.g. a test's, parses every file again)."""
     found = manifest_path.stat()  # a build asks several times (0.1 s each): hashed once per version
     return _manifest_digest(str(manifest_path), found.st_mtime_ns, found.st_size)
 
@@ -78,6 +79,10 @@ def _project_digest(manifest_path: Path) -> str:
 def _manifest_digest(manifest_path: str, mtime_ns: int, size: int) -> str:
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     manifest.pop("metadata", None)
+    for resources in manifest.values():
+        for resource in resources.values() if isinstance(resources, dict) else ():
+            if isinstance(resource, dict):
+                resource.pop("created_at", None)
     return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
 
 
