@@ -17,7 +17,7 @@ import duckdb
 
 from dagster_project.lib.dbt_build import (
     clear_build_marker,
-    complete_build_fingerprint,
+    last_complete_build,
     missing_from_build,
     project_models,
     write_build_marker,
@@ -65,17 +65,17 @@ def test_the_marker_is_gone_while_a_build_runs_and_needs_every_model(tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         for schema, table in project_models(manifest).values():
             con.execute(f"create schema if not exists {schema}; create table {schema}.{table} (x int)")
-    assert complete_build_fingerprint(warehouse, manifest) is None  # never marked
+    assert last_complete_build(warehouse, manifest) is None  # never marked
 
     write_build_marker(warehouse, "abc", VARS, "run-1")
-    assert complete_build_fingerprint(warehouse, manifest) == "abc"
+    assert last_complete_build(warehouse, manifest).fingerprint == "abc"
     clear_build_marker(warehouse)  # a build starts: a crash from here on leaves no marker
-    assert complete_build_fingerprint(warehouse, manifest) is None
+    assert last_complete_build(warehouse, manifest) is None
 
     write_build_marker(warehouse, "def", VARS, "run-2")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("drop table marts.offer_loss_rate")
-    assert complete_build_fingerprint(warehouse, manifest) is None  # a model is missing: build again
+    assert last_complete_build(warehouse, manifest) is None  # a model is missing: build again
 
 
 KILL_RIGHT_AFTER_RENAME = """

@@ -25,10 +25,10 @@ import pytest
 from dagster_project.lib.dbt_build import (
     build_fingerprint,
     build_state,
-    complete_build_state,
     dbt_build_args,
     dbt_vars,
     full_refresh_reason,
+    last_complete_build,
     missing_from_build,
     write_build_marker,
 )
@@ -193,7 +193,8 @@ def build(warehouse: Path, target_dir: Path, command: str = "run") -> str | None
     settings = Settings.from_values(warehouse=str(warehouse))
     variables = dbt_vars(settings)
     state = build_state(warehouse, variables, MANIFEST)
-    reason = full_refresh_reason(complete_build_state(warehouse, MANIFEST), state)
+    last = last_complete_build(warehouse, MANIFEST)
+    reason = full_refresh_reason(last.state if last else None, state)
     args = dbt_build_args(variables)
     args[0] = command
     if command == "run":  # `dbt run` takes no resource-type filter; the unit tests are not run anyway

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -218,26 +219,40 @@ def marker_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def complete_build_fingerprint(warehouse: Path, manifest_path: Path) -> str | None:
-    """The fingerprint of the warehouse's last complete build, if its marker is there and every model
-    of the project still exists; else None (build again)."""
+@dataclass(frozen=True)
+class CompleteBuild:
+    """The warehouse's last complete build: its marker's fingerprint, and the build_state it started
+    from (None for a marker written before build states were kept)."""
+
+    fingerprint: str
+    state: dict | None
+
+
+def last_complete_build(warehouse: Path, manifest_path: Path) -> CompleteBuild | None:
+    """The last complete build, if its marker is there and every model of the project still exists;
+    else None (build again, in full). One read of the warehouse for the skip and the full-refresh
+    decisions."""
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return _complete_build_fingerprint(con, manifest_path)
-
-
-def _complete_build_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> str | None:
-    fingerprint = marker_fingerprint(con)
-    if fingerprint is None:
-        return None
-    tables = set(
-        con.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_catalog = current_database()"
-        ).fetchall()
-    )  # one query, not one per model
-    return fingerprint if set(project_models(manifest_path).values()) <= tables else None
+        fingerprint = marker_fingerprint(con)
+        if fingerprint is None:
+            return None
+        tables = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_catalog = current_database()"
+            ).fetchall()
+        )  # one query, not one per model
+        if not set(project_models(manifest_path).values()) <= tables:
+            return None
+        columns = {row[0] for row in con.execute(f"describe {MARKER_TABLE}").fetchall()}
+        row = (
+            con.execute(f"select build_state from {MARKER_TABLE}").fetchone()
+            if "build_state" in columns
+            else None
+        )
+    return CompleteBuild(fingerprint, json.loads(row[0]) if row and row[0] else None)
 
 
 # --------------------------------------------------------------------------- incremental or full
@@ -263,21 +278,6 @@ def build_state(warehouse: Path, variables: dict, manifest_path: Path) -> dict:
         "held_load_ids": held,
         "newest_load_id": newest,
     }
-
-
-def complete_build_state(warehouse: Path, manifest_path: Path) -> dict | None:
-    """The build_state of the warehouse's last complete build, or None (no marker, a model missing,
-    or a marker written before build states were kept)."""
-    if not warehouse.exists():
-        return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        if _complete_build_fingerprint(con, manifest_path) is None:
-            return None
-        columns = {row[0] for row in con.execute(f"describe {MARKER_TABLE}").fetchall()}
-        if "build_state" not in columns:
-            return None
-        row = con.execute(f"select build_state from {MARKER_TABLE}").fetchone()
-    return json.loads(row[0]) if row and row[0] else None
 
 
 def full_refresh_reason(previous: dict | None, current: dict) -> str | None:

@@ -14,11 +14,10 @@ from dagster_project.lib.dbt_build import (
     build_state,
     build_story,
     clear_build_marker,
-    complete_build_fingerprint,
-    complete_build_state,
     dbt_build_args,
     full_refresh_reason,
     keep_parse_state,
+    last_complete_build,
     missing_from_build,
     write_build_marker,
 )
@@ -79,11 +78,8 @@ def sales_dbt_models(
     variables |= target.prepare_build()
     manifest = dbt_project().manifest_path
     fingerprint = build_fingerprint(settings.warehouse, variables, manifest)
-    complete = (
-        not context.is_subset
-        and fingerprint
-        and fingerprint == complete_build_fingerprint(settings.warehouse, manifest)
-    )
+    last = last_complete_build(settings.warehouse, manifest)
+    complete = not context.is_subset and fingerprint and last and fingerprint == last.fingerprint
     if complete and fingerprint == published_build(settings.publish_dir):
         context.log.info(
             "dbt: nothing changed since the last complete build (no new rows, same vars, same dbt "
@@ -98,7 +94,7 @@ def sales_dbt_models(
     state = build_state(settings.warehouse, variables, manifest)
     args = dbt_build_args(variables) + target.cli_args()
     if not target.is_spark:  # Spark builds every model in full (dbt/macros/incremental.sql)
-        args += _incremental_or_full(context, complete_build_state(settings.warehouse, manifest), state)
+        args += _incremental_or_full(context, last.state if last else None, state)
     clear_build_marker(settings.warehouse)  # from here until the marker is back, the marts may be mixed
     context.log.debug(f"dbt {' '.join(args)}")
     started = time.monotonic()
