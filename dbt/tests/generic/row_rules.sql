@@ -23,8 +23,9 @@
 {%- set rows = '(select * from ' ~ model ~ ' where ' ~ latest_batch(model) ~ ') as latest_rows' if scoped else model %}
 {%- set key_columns = key | join(', ') %}
 
+{%- set key_not_null = key | reject('in', nullable) | list %}
 {%- set rules = [] %}
-{%- for column in (key | reject('in', nullable) | list) + (not_null | reject('in', key) | list) %}
+{%- for column in key_not_null + (not_null | reject('in', key_not_null) | list) %}
     {%- do rules.append((column ~ ' is null', column ~ ' is null')) %}
 {%- endfor %}
 {%- for column, values in accepted_values.items() %}
