@@ -2,15 +2,48 @@
    row per member of the metric's population (the counted events of a count; the members of the
    denominator of a rate or mean), with its period_start, attribution columns and measures, then:
 
-     sliced     as ({{ slice_by('facts', ['rep_id']) }}),          -- 'all' + one copy per dimension
-     aggregated as (select ... from sliced group by period_start, dimension, dimension_value),
-     grid       as ({{ metric_grid('months', 'sliced') }}),       -- every month x every slice seen
+     aggregated as (select period_start, {{ slice_columns(['rep_id']) }}, <measures>
+                    from facts group by {{ slices(['period_start'], ['rep_id']) }}),
+     grid       as ({{ metric_grid('months', 'aggregated') }}),   -- every month x every slice seen
      final      as (select ... from grid left join aggregated on {{ same_slice('grid', 'aggregated') }})
-#}
+
+   One pass over the facts for every slice (GROUPING SETS): a union of one copy of the facts per
+   slice (slice_by) read a million leads three times, 0.14 s a mart against 0.02 s. #}
 
 
-{# The facts once for `dimension = 'all'` (dimension_value null) and once per dimension, whose
-   value is the fact's column of that name; a null value is 'unknown'. #}
+{# GROUP BY {{ slices(keys, dimensions) }}: the facts grouped once by the keys alone (the slice
+   `all`) and once by the keys and each dimension, in one pass. #}
+{% macro slices(keys, dimensions) -%}
+    grouping sets (
+        ({{ keys | join(', ') }})
+        {%- for dimension in dimensions %},
+        ({{ keys | join(', ') }}, {{ dimension }})
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{# The slice of a row grouped by slices(): `dimension` ('all' or the dimension's name) and
+   `dimension_value` (the dimension's value, 'unknown' when it is null; null for 'all'). #}
+{% macro slice_columns(dimensions) -%}
+    case
+        {%- for dimension in dimensions %}
+        when grouping({{ dimension }}) = 0 then '{{ dimension }}'
+        {%- endfor %}
+        else 'all'
+    end as dimension,
+    case
+        {%- for dimension in dimensions %}
+        when grouping({{ dimension }}) = 0
+            then coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), 'unknown')
+        {%- endfor %}
+    end as dimension_value
+{%- endmacro %}
+
+
+{# The rows once for `dimension = 'all'` (dimension_value null) and once per dimension, whose value
+   is the row's column of that name; a null value is 'unknown': for models that join slices to
+   other slices (planning) rather than aggregate them (slices above). #}
 {% macro slice_by(facts, dimensions) -%}
     select
         'all' as dimension,
@@ -31,7 +64,7 @@
 
 
 {# No gaps: every month of the spine, for 'all' and for every (dimension, dimension_value) of
-   `slices` (the sliced population of the metric: a value "seen" in any month appears in all). #}
+   `slices` (the aggregated slices of the metric: a value "seen" in any month appears in all). #}
 {% macro metric_grid(months, slices) -%}
     select
         {{ months }}.period_start,

@@ -21,29 +21,22 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id']) }},
         sum(conversations_to_close) as conversations,
         count(*) as customers,
         percentile_cont(0.5) within group (order by conversations_to_close) as median_conversations
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id']) }}
 
 ),
 
 grid as (
 
-    {{ metric_grid('months', 'sliced') }}
+    {{ metric_grid('months', 'aggregated') }}
 
 ),
 

@@ -22,29 +22,22 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id', 'lead_source']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id', 'lead_source']) }},
         sum(days_to_customer) as days,
         count(*) as customers,
         percentile_cont(0.5) within group (order by days_to_customer) as median_days
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id', 'lead_source']) }}
 
 ),
 
 grid as (
 
-    {{ metric_grid('months', 'sliced') }}
+    {{ metric_grid('months', 'aggregated') }}
 
 ),
 

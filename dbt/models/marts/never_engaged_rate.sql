@@ -22,28 +22,21 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id', 'lead_source']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id', 'lead_source']) }},
         sum({{ flag('not is_engaged_in_window') }}) as never_engaged_leads,
         count(*) as mature_leads
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id', 'lead_source']) }}
 
 ),
 
 grid as (
 
-    {{ metric_grid('months', 'sliced') }}
+    {{ metric_grid('months', 'aggregated') }}
 
 ),
 

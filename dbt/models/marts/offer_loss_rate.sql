@@ -20,29 +20,22 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id']) }},
         sum({{ flag("outcome = 'won'") }}) as won_offers,
         sum({{ flag("outcome = 'lost'") }}) as lost_offers,
         sum({{ flag("outcome = 'open'") }}) as open_offers
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id']) }}
 
 ),
 
 decided_slices as (
 
-    select dimension, dimension_value from sliced where outcome <> 'open'
+    select dimension, dimension_value from aggregated where won_offers + lost_offers > 0
 
 ),
 

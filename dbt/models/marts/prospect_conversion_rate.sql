@@ -20,28 +20,21 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id', 'lead_source']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id', 'lead_source']) }},
         sum({{ flag('is_converted') }}) as converted_leads,
         count(*) as leads
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id', 'lead_source']) }}
 
 ),
 
 grid as (
 
-    {{ metric_grid('months', 'sliced') }}
+    {{ metric_grid('months', 'aggregated') }}
 
 ),
 

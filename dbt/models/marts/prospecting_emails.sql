@@ -24,22 +24,15 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id']) }},
         sum(emails) as emails,
         sum(calls) as calls
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id']) }}
 
 ),
 
@@ -48,13 +41,12 @@ daily as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id']) }},
         activity_date,
         sum(emails) as emails,
         sum(calls) as calls
-    from sliced
-    group by period_start, dimension, dimension_value, activity_date
+    from facts
+    group by {{ slices(['period_start', 'activity_date'], ['rep_id']) }}
 
 ),
 
@@ -76,7 +68,7 @@ correlations as (
 
 email_slices as (
 
-    select dimension, dimension_value from sliced where emails > 0
+    select dimension, dimension_value from aggregated where emails > 0
 
 ),
 

@@ -21,28 +21,21 @@ facts as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('facts', ['rep_id']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id']) }},
         sum({{ flag('has_repeat_purchase') }}) as repeat_customers,
         count(*) as mature_customers
-    from sliced
-    group by period_start, dimension, dimension_value
+    from facts
+    group by {{ slices(['period_start'], ['rep_id']) }}
 
 ),
 
 grid as (
 
-    {{ metric_grid('months', 'sliced') }}
+    {{ metric_grid('months', 'aggregated') }}
 
 ),
 

@@ -12,22 +12,15 @@ forecast as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('forecast', ['lead_source']) }}
-
-),
-
 aggregated as (
 
     select
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['lead_source']) }},
         sum(expected) as expected,
         sum(variance) as variance
-    from sliced
-    group by period_start, dimension, dimension_value
+    from forecast
+    group by {{ slices(['period_start'], ['lead_source']) }}
 
 ),
 

@@ -72,26 +72,19 @@ both_sides as (
 
 ),
 
-sliced as (
-
-    {{ slice_by('both_sides', ['lead_source']) }}
-
-),
-
 final as (
 
     select
         origin_month,
         {{ dbt.datediff('origin_month', 'period_start', 'month') }} as months_ahead,
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['lead_source']) }},
         cast(sum(expected) as {{ type_double() }}) as expected_new_customers,
         {{ forecast_low('sum(expected)', 'sum(variance)') }} as low,
         {{ forecast_high('sum(expected)', 'sum(variance)') }} as high,
         cast(sum(actual) as {{ type_double() }}) as actual_new_customers
-    from sliced
-    group by origin_month, period_start, dimension, dimension_value
+    from both_sides
+    group by {{ slices(['origin_month', 'period_start'], ['lead_source']) }}
 
 )
 

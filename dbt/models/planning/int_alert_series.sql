@@ -59,23 +59,16 @@ lead_facts as (
 
 ),
 
-sliced_leads as (
-
-    {{ slice_by('lead_facts', ['rep_id', 'lead_source']) }}
-
-),
-
 conversion_at_age as (
 
     select
         'prospect_conversion_rate' as metric,
         period_start,
-        dimension,
-        dimension_value,
+        {{ slice_columns(['rep_id', 'lead_source']) }},
         sum(is_converted_by_age) as numerator,
         count(*) as denominator
-    from sliced_leads
-    group by period_start, dimension, dimension_value
+    from lead_facts
+    group by {{ slices(['period_start'], ['rep_id', 'lead_source']) }}
 
 ),
 
